@@ -1,0 +1,93 @@
+import { ApolloServer } from "@apollo/server";
+import fastifyApollo, { fastifyApolloDrainPlugin } from "@as-integrations/fastify";
+import cors from "@fastify/cors";
+import Fastify, { FastifyInstance } from "fastify";
+import { GraphQLFormattedError } from "graphql";
+import { authPlugin } from "./auth/auth.plugin";
+import { ApiKeyService, Caller } from "./auth/api-key.service";
+import { ChatService } from "./chats/chat.service";
+import { Config } from "./config/config";
+import { Store } from "./db/data-source";
+import { Context, createLoaders, Services } from "./graphql/context";
+import { queryLimitsPlugin } from "./graphql/limits";
+import { buildRefgraphSchema } from "./graphql/schema";
+import { ReferralService } from "./referrals/referral.service";
+import { IngestService } from "./webhooks/ingest.service";
+import { sendError, webhookRoutes } from "./webhooks/webhook.route";
+import { WebhookEventService } from "./webhooks/webhook-event.service";
+
+export interface AppOptions {
+  /** The clock GraphQL answers by (messaging windows); tests may fix it. */
+  now?: () => Date;
+}
+
+const OPEN_ACCESS: Caller = { name: "anonymous (REFGRAPH_ADMIN_KEY unset)", scope: "admin" };
+
+/** Builds the whole server without listening: main.ts listens, tests listen on port 0. */
+export async function buildApp(config: Readonly<Config>, store: Store, options: AppOptions = {}): Promise<FastifyInstance> {
+  const now = options.now ?? (() => new Date());
+  const app = Fastify({
+    logger: { level: config.logLevel, redact: ["req.headers.authorization", 'req.headers["x-postproxy-signature"]'] },
+    forceCloseConnections: "idle",
+  });
+  const ingest = new IngestService(store.writer, {
+    storeMessageBodies: config.storeMessageBodies,
+    onFailure: (eventId, error) => app.log.error({ err: error, eventId }, "webhook event FAILED; kept for replayWebhookEvent"),
+  });
+  const services: Services = {
+    chats: new ChatService(store.reader),
+    referrals: new ReferralService(store.reader),
+    webhookEvents: new WebhookEventService(store.reader, ingest),
+    apiKeys: new ApiKeyService(store.reader, config.adminKey),
+  };
+
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") return sendError(reply, "PAYLOAD_TOO_LARGE", "Body is over 1 MiB.");
+    if (error.statusCode && error.statusCode < 500) return reply.code(error.statusCode).send({ error: error.message });
+    request.log.error({ err: error }, "request failed");
+    return sendError(reply, "INTERNAL_SERVER_ERROR", "Internal server error.");
+  });
+  app.addHook("onClose", () => ingest.drain());
+
+  app.get("/healthz", async () => ({ status: "ok" }));
+  app.get("/readyz", async (request, reply) => {
+    try {
+      await Promise.all([store.writer.query("SELECT 1"), store.reader.query("SELECT 1")]);
+      return { status: "ready" };
+    } catch (error) {
+      request.log.error({ err: error }, "database did not answer");
+      return sendError(reply, "SERVICE_UNAVAILABLE", "The database did not answer.");
+    }
+  });
+  await app.register(webhookRoutes, { config, ingest });
+
+  const schema = await buildRefgraphSchema();
+  const apollo = new ApolloServer<Context>({
+    schema,
+    plugins: [fastifyApolloDrainPlugin(app), authPlugin, queryLimitsPlugin(schema)],
+    formatError: (formatted, error) => formatError(formatted, error, app),
+    includeStacktraceInErrorResponses: false,
+  });
+  await apollo.start();
+  await app.register(cors, { origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false });
+  await app.register(fastifyApollo(apollo), {
+    path: "/graphql",
+    context: async (request) => {
+      const authorization = request.headers.authorization;
+      const caller = !config.adminKey && !authorization ? OPEN_ACCESS : await services.apiKeys.authenticate(authorization);
+      return { caller, now: now(), services, loaders: createLoaders(services) };
+    },
+  });
+  return app;
+}
+
+/**
+ * refgraph's own errors and Apollo's request errors (GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED…) pass through;
+ * anything else is logged and answered without detail, so no SQL or secret leaks.
+ */
+function formatError(formatted: GraphQLFormattedError, error: unknown, app: FastifyInstance): GraphQLFormattedError {
+  const code = formatted.extensions?.code;
+  if (code && code !== "INTERNAL_SERVER_ERROR") return formatted;
+  app.log.error({ err: error }, "GraphQL resolver failed");
+  return { message: "Internal server error.", path: formatted.path, locations: formatted.locations, extensions: { code: "INTERNAL_SERVER_ERROR" } };
+}

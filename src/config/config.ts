@@ -1,0 +1,106 @@
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from "class-validator";
+
+/** Every environment variable refgraph reads, with the one-line description README repeats. */
+export const CONFIG_VARIABLES = {
+  PORT: "HTTP port to listen on (default 4000).",
+  HOST: "Interface to bind (default 127.0.0.1; 0.0.0.0 serves beyond this machine).",
+  DATABASE_URL: "sqlite:<path> (default sqlite:./data/refgraph.sqlite), sqlite::memory:, or postgres://user@host:port/db.",
+  POSTPROXY_WEBHOOK_SECRET: "Webhook signing secret(s) from Postproxy, comma-separated to rotate; required in production.",
+  REFGRAPH_ADMIN_KEY: "Bootstrap API key with every right (at least 16 characters); required in production.",
+  STORE_MESSAGE_BODIES: "true to keep the text of inbound messages (default false: only metadata is stored).",
+  WEBHOOK_TOLERANCE_SECONDS: "Reject webhooks whose signed timestamp is further than this from now (default off).",
+  CORS_ORIGINS: "Comma-separated browser origins allowed to call /graphql (default none).",
+  NODE_ENV: "production refuses to start without POSTPROXY_WEBHOOK_SECRET and REFGRAPH_ADMIN_KEY.",
+  LOG_LEVEL: "fatal, error, warn, info (default), debug, trace or silent.",
+} as const;
+
+export type ConfigVariable = keyof typeof CONFIG_VARIABLES;
+const SENSITIVE: ReadonlySet<ConfigVariable> = new Set(["POSTPROXY_WEBHOOK_SECRET", "REFGRAPH_ADMIN_KEY"]);
+
+export class ConfigError extends Error {}
+
+export class Config {
+  @IsInt({ context: "PORT" }) @Min(0, { context: "PORT" }) @Max(65535, { context: "PORT" })
+  port: number;
+
+  @IsString({ context: "HOST" }) @MinLength(1, { context: "HOST" })
+  host: string;
+
+  @Matches(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, {
+    context: "DATABASE_URL",
+    message: "must be sqlite:<path>, sqlite::memory: or postgres://…",
+  })
+  databaseUrl: string;
+
+  @IsString({ each: true, context: "POSTPROXY_WEBHOOK_SECRET" })
+  @MinLength(1, { each: true, context: "POSTPROXY_WEBHOOK_SECRET", message: "must not contain an empty secret" })
+  webhookSecrets: string[];
+
+  @IsOptional() @IsString({ context: "REFGRAPH_ADMIN_KEY" })
+  @MinLength(16, { context: "REFGRAPH_ADMIN_KEY", message: "must be at least 16 characters" })
+  adminKey?: string;
+
+  @IsBoolean({ context: "STORE_MESSAGE_BODIES", message: "must be true or false" })
+  storeMessageBodies: boolean;
+
+  @IsOptional() @IsInt({ context: "WEBHOOK_TOLERANCE_SECONDS", message: "must be a whole number of seconds" })
+  @Min(1, { context: "WEBHOOK_TOLERANCE_SECONDS" })
+  webhookToleranceSeconds?: number;
+
+  @Matches(/^https?:\/\/[^/\s,]+$/, { each: true, context: "CORS_ORIGINS", message: "each origin must look like https://app.example.com" })
+  corsOrigins: string[];
+
+  @IsIn(["production", "development", "test"], { context: "NODE_ENV" })
+  nodeEnv: string;
+
+  @IsIn(["fatal", "error", "warn", "info", "debug", "trace", "silent"], { context: "LOG_LEVEL" })
+  logLevel: string;
+
+  get isProduction(): boolean {
+    return this.nodeEnv === "production";
+  }
+}
+
+const list = (value: string | undefined) =>
+  value === undefined || value.trim() === "" ? [] : value.split(",").map((item) => item.trim());
+const integer = (value: string | undefined) => (value === undefined || value.trim() === "" ? undefined : Number(value));
+const boolean = (value: string | undefined): unknown =>
+  value === undefined || value === "" ? false : ({ true: true, "1": true, false: false, "0": false } as Record<string, boolean>)[value.toLowerCase()] ?? value;
+
+/** Reads and validates the environment once; the result is frozen and passed down. */
+export function loadConfig(env: Record<string, string | undefined>): Readonly<Config> {
+  const config = Object.assign(new Config(), {
+    port: integer(env.PORT) ?? 4000,
+    host: env.HOST || "127.0.0.1",
+    databaseUrl: env.DATABASE_URL || "sqlite:./data/refgraph.sqlite",
+    webhookSecrets: list(env.POSTPROXY_WEBHOOK_SECRET),
+    adminKey: env.REFGRAPH_ADMIN_KEY || undefined,
+    storeMessageBodies: boolean(env.STORE_MESSAGE_BODIES),
+    webhookToleranceSeconds: integer(env.WEBHOOK_TOLERANCE_SECONDS),
+    corsOrigins: list(env.CORS_ORIGINS),
+    nodeEnv: env.NODE_ENV || "development",
+    logLevel: env.LOG_LEVEL || "info",
+  });
+  const problems = validateSync(config).map((error) => {
+    const constraint = Object.keys(error.constraints ?? {})[0];
+    const variable = error.contexts?.[constraint] as ConfigVariable;
+    const shown = SENSITIVE.has(variable) ? "" : ` (got ${JSON.stringify(env[variable])})`;
+    return `${variable}: ${error.constraints?.[constraint]}${shown}`;
+  });
+  if (config.isProduction) {
+    if (config.webhookSecrets.length === 0) problems.push("POSTPROXY_WEBHOOK_SECRET: is required when NODE_ENV=production");
+    if (!config.adminKey) problems.push("REFGRAPH_ADMIN_KEY: is required when NODE_ENV=production");
+  }
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  ${problems.join("\n  ")}`);
+  return Object.freeze(config);
+}
+
+/** Warnings printed at startup for the open doors development mode leaves. */
+export function startupWarnings(config: Readonly<Config>): string[] {
+  const warnings: string[] = [];
+  if (config.webhookSecrets.length === 0)
+    warnings.push("POSTPROXY_WEBHOOK_SECRET is not set: UNSIGNED WEBHOOKS ARE ACCEPTED. Set it before exposing refgraph.");
+  if (!config.adminKey)
+    warnings.push("REFGRAPH_ADMIN_KEY is not set: GRAPHQL IS OPEN TO ANYONE WHO CAN REACH IT. Set it before exposing refgraph.");
+  return warnings;
+}

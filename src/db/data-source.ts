@@ -1,0 +1,85 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { DataSource, DataSourceOptions, Logger } from "typeorm";
+import { ApiKey } from "../auth/api-key.entity";
+import { Chat } from "../chats/chat.entity";
+import { Message } from "../chats/message.entity";
+import { Referral } from "../referrals/referral.entity";
+import { WebhookEvent } from "../webhooks/webhook-event.entity";
+import { migrations } from "./migrations";
+
+export const entities = [Chat, Referral, Message, WebhookEvent, ApiKey];
+
+export interface DataSourceExtras {
+  /** PostgreSQL schema to use (tests give each run its own). */
+  schema?: string;
+  logger?: Logger;
+}
+
+export function dataSourceOptions(databaseUrl: string, extras: DataSourceExtras = {}): DataSourceOptions {
+  const common = { entities, migrations, synchronize: false, logger: extras.logger, logging: extras.logger ? true : false };
+  if (databaseUrl.startsWith("sqlite:")) {
+    return { ...common, type: "sqlite", database: databaseUrl.slice("sqlite:".length), enableWAL: true, busyTimeout: 5000 };
+  }
+  const searchPath = extras.schema ? { options: `-c search_path=${extras.schema}` } : {};
+  return { ...common, type: "postgres", url: databaseUrl, schema: extras.schema, extra: { max: 10, ...searchPath } };
+}
+
+/** Opens the database, creating the SQLite file's folder, and brings the schema up to date. */
+export async function openDatabase(databaseUrl: string, extras: DataSourceExtras = {}): Promise<DataSource> {
+  const options = dataSourceOptions(databaseUrl, extras);
+  if (options.type === "sqlite" && options.database !== ":memory:") mkdirSync(dirname(options.database), { recursive: true });
+  const dataSource = await new DataSource(options).initialize();
+  try {
+    if (options.type === "sqlite") await dataSource.query("PRAGMA synchronous = FULL");
+    await runMigrations(dataSource);
+  } catch (error) {
+    await dataSource.destroy();
+    throw error;
+  }
+  return dataSource;
+}
+
+const MIGRATION_LOCK = 4_210_042;
+
+/** Several instances may start at once on one PostgreSQL: an advisory lock lets one migrate while the others wait. */
+async function runMigrations(dataSource: DataSource): Promise<void> {
+  if (dataSource.options.type !== "postgres") {
+    await dataSource.runMigrations({ transaction: "each" });
+    return;
+  }
+  const lockHolder = dataSource.createQueryRunner();
+  try {
+    await lockHolder.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK]);
+    await dataSource.runMigrations({ transaction: "each" });
+  } finally {
+    await lockHolder.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK]).catch(() => undefined);
+    await lockHolder.release();
+  }
+}
+
+export const isPostgres = (dataSource: DataSource) => dataSource.options.type === "postgres";
+
+/**
+ * The writer takes every write, batched (see WriteBatcher); on SQLite a second connection serves reads, so queries
+ * never see a batch before it commits and never wait behind one. PostgreSQL's pool does both.
+ */
+export interface Store {
+  writer: DataSource;
+  reader: DataSource;
+  close(): Promise<void>;
+}
+
+export async function openStore(databaseUrl: string, extras: DataSourceExtras = {}): Promise<Store> {
+  const writer = await openDatabase(databaseUrl, extras);
+  const separateReader = writer.options.type === "sqlite" && writer.options.database !== ":memory:";
+  const reader = separateReader ? await new DataSource(dataSourceOptions(databaseUrl, extras)).initialize() : writer;
+  return {
+    writer,
+    reader,
+    async close() {
+      if (reader !== writer) await reader.destroy();
+      await writer.destroy();
+    },
+  };
+}

@@ -1,0 +1,47 @@
+interface Pending<I, R> {
+  item: I;
+  resolve: (result: R) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit. Writes that arrive while a batch is committing wait and then share the next transaction, so a
+ * burst costs one durable commit instead of one per request, and writes never run concurrently — which SQLite's
+ * single shared connection in TypeORM requires. Each caller's promise settles after its own batch commits.
+ */
+export class WriteBatcher<I, R> {
+  private waiting: Pending<I, R>[] = [];
+  private flushing: Promise<void> | null = null;
+
+  constructor(
+    private readonly flush: (items: I[]) => Promise<R[]>,
+    private readonly maxBatch: number,
+  ) {}
+
+  submit(item: I): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.waiting.push({ item, resolve, reject });
+      this.flushing ??= this.flushAll();
+    });
+  }
+
+  /** Resolves once everything submitted so far is committed (or has failed). */
+  async drain(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
+  private async flushAll(): Promise<void> {
+    // Let requests parsed in the same turn of the event loop join the first batch.
+    await new Promise(setImmediate);
+    while (this.waiting.length > 0) {
+      const batch = this.waiting.splice(0, this.maxBatch);
+      try {
+        const results = await this.flush(batch.map((pending) => pending.item));
+        batch.forEach((pending, i) => pending.resolve(results[i]));
+      } catch (error) {
+        batch.forEach((pending) => pending.reject(error));
+      }
+    }
+    this.flushing = null;
+  }
+}

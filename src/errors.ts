@@ -1,0 +1,37 @@
+import { GraphQLError } from "graphql";
+
+/**
+ * Every error code refgraph answers with, its HTTP status, and what it means.
+ * README's error table is checked against this list by a test.
+ */
+export const ERROR_CODES = {
+  UNAUTHENTICATED: { status: 401, meaning: "No API key, or one that is unknown or revoked." },
+  FORBIDDEN: { status: 403, meaning: "The API key's scope does not allow this operation (a read key on a mutation)." },
+  BAD_USER_INPUT: { status: 400, meaning: "An argument is invalid; the message names it." },
+  NOT_FOUND: { status: 404, meaning: "The thing named by an argument does not exist." },
+  QUERY_TOO_COMPLEX: { status: 400, meaning: "The query is nested too deeply or would cost too much to run." },
+  INVALID_SIGNATURE: { status: 401, meaning: "A webhook's X-Postproxy-Signature is missing, malformed, stale, or matches no configured secret." },
+  MALFORMED_EVENT: { status: 400, meaning: "A webhook body is not JSON, or lacks a string id or type." },
+  PAYLOAD_TOO_LARGE: { status: 413, meaning: "A webhook body is over 1 MiB." },
+  SERVICE_UNAVAILABLE: { status: 503, meaning: "The database did not answer; the webhook was not stored and should be retried." },
+  INTERNAL_SERVER_ERROR: { status: 500, meaning: "Something failed inside refgraph; details are in its log, not in the answer." },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** An error a client can act on: its message names what is wrong and which argument. */
+export class RefgraphError extends GraphQLError {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message, { extensions: { code, http: { status: ERROR_CODES[code].status } } });
+  }
+}
+
+export const unauthenticated = (message = "Send a valid API key as 'Authorization: Bearer <key>'.") =>
+  new RefgraphError("UNAUTHENTICATED", message);
+export const forbidden = (message: string) => new RefgraphError("FORBIDDEN", message);
+export const badUserInput = (argument: string, problem: string) =>
+  new RefgraphError("BAD_USER_INPUT", `Argument '${argument}' ${problem}.`);
+export const notFound = (what: string) => new RefgraphError("NOT_FOUND", `${what} does not exist.`);

@@ -1,0 +1,37 @@
+import DataLoader from "dataloader";
+import { ApiKeyService, Caller } from "../auth/api-key.service";
+import { Chat } from "../chats/chat.entity";
+import { ChatService } from "../chats/chat.service";
+import { Referral } from "../referrals/referral.entity";
+import { ReferralPoint } from "../referrals/referral-order";
+import { ChatReferralsKey, ReferralService } from "../referrals/referral.service";
+import { WebhookEventService } from "../webhooks/webhook-event.service";
+import { Page } from "./connection";
+
+export interface Services {
+  chats: ChatService;
+  referrals: ReferralService;
+  webhookEvents: WebhookEventService;
+  apiKeys: ApiKeyService;
+}
+
+export interface Context {
+  /** Null when no valid key was sent; requests then fail with UNAUTHENTICATED unless GraphQL is open. */
+  caller: Caller | null;
+  now: Date;
+  services: Services;
+  loaders: ReturnType<typeof createLoaders>;
+}
+
+/** Per-request batching: every chat or referral a page of results needs is fetched in one query per kind. */
+export function createLoaders(services: Services) {
+  return {
+    chat: new DataLoader<string, Chat | null>((ids) => services.chats.byIds(ids)),
+    referralAt: new DataLoader<ReferralPoint & { chatId: string }, Referral | null, string>((points) => services.referrals.byPoints(points), {
+      cacheKeyFn: (p) => `${p.chatId}\u0000${p.ref}\u0000${p.receivedAt.getTime()}`,
+    }),
+    chatReferrals: new DataLoader<ChatReferralsKey, Page<Referral>, string>((keys) => services.referrals.pagesForChats(keys), {
+      cacheKeyFn: (k) => JSON.stringify([k.chatId, k.first, k.after]),
+    }),
+  };
+}

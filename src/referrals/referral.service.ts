@@ -1,0 +1,122 @@
+import { DataSource } from "typeorm";
+import { Keyset, Page, PageArgs, pageSize, paginate, decodeCursor, toPage } from "../graphql/connection";
+import { Referral } from "./referral.entity";
+import { ReferralPoint } from "./referral-order";
+
+export interface ReferralListFilter {
+  ref?: string;
+  refPrefix?: string;
+  source?: string;
+  platform?: string;
+  chatId?: string;
+  from?: Date;
+  to?: Date;
+}
+
+export interface ChatReferralsKey extends PageArgs {
+  chatId: string;
+}
+
+const newestFirst: Keyset = {
+  sort: "referral.received_at",
+  sortOf: (r: Referral) => r.receivedAt.getTime(),
+  id: "referral.id",
+  idOf: (r: Referral) => r.id,
+  types: ["number", "number"],
+};
+
+export class ReferralService {
+  constructor(private readonly db: DataSource) {}
+
+  private query() {
+    return this.db.getRepository(Referral).createQueryBuilder("referral");
+  }
+
+  /** Newest receivedAt first; from inclusive, to exclusive. */
+  list(filter: ReferralListFilter, page: PageArgs): Promise<Page<Referral>> {
+    const query = this.query();
+    if (filter.ref !== undefined) query.andWhere("referral.ref = :ref", { ref: filter.ref });
+    if (filter.refPrefix !== undefined)
+      query.andWhere("substr(referral.ref, 1, :prefixLength) = :refPrefix", { refPrefix: filter.refPrefix, prefixLength: filter.refPrefix.length });
+    if (filter.source !== undefined) query.andWhere("referral.source = :source", { source: filter.source });
+    if (filter.chatId !== undefined) query.andWhere("referral.chat_id = :chatId", { chatId: filter.chatId });
+    if (filter.platform !== undefined)
+      query.andWhere("referral.chat_id IN (SELECT c.id FROM chat c WHERE c.platform = :platform)", { platform: filter.platform });
+    if (filter.from) query.andWhere("referral.received_at >= :from", { from: filter.from.getTime() });
+    if (filter.to) query.andWhere("referral.received_at < :to", { to: filter.to.getTime() });
+    return paginate(query, newestFirst, page);
+  }
+
+  /** Referrals by their natural key (chat, ref, time): how a chat's stored first and latest referral are found. */
+  async byPoints(points: readonly (ReferralPoint & { chatId: string })[]): Promise<(Referral | null)[]> {
+    const query = this.query();
+    points.forEach((p, i) =>
+      query.orWhere(`(referral.chat_id = :chat${i} AND referral.ref = :ref${i} AND referral.received_at = :at${i})`, {
+        [`chat${i}`]: p.chatId,
+        [`ref${i}`]: p.ref,
+        [`at${i}`]: p.receivedAt.getTime(),
+      }),
+    );
+    const found = await query.getMany();
+    const key = (chatId: string, ref: string, at: Date) => `${chatId}\u0000${ref}\u0000${at.getTime()}`;
+    const byKey = new Map(found.map((r) => [key(r.chatId, r.ref, r.receivedAt), r]));
+    return points.map((p) => byKey.get(key(p.chatId, p.ref, p.receivedAt)) ?? null);
+  }
+
+  /**
+   * One page of history for each of several chats in few queries (a window function numbers each chat's
+   * referrals newest first), so a list of chats with their referrals costs the same few queries at any size.
+   */
+  async pagesForChats(keys: readonly ChatReferralsKey[]): Promise<Page<Referral>[]> {
+    const groups = new Map<string, ChatReferralsKey[]>();
+    for (const key of keys) {
+      const args = `${key.first}\u0000${key.after}`;
+      groups.set(args, [...(groups.get(args) ?? []), key]);
+    }
+    const pages = new Map<ChatReferralsKey, Page<Referral>>();
+    for (const group of groups.values()) {
+      const results = await this.pagesWithSameArgs(group);
+      group.forEach((key, i) => pages.set(key, results[i]));
+    }
+    return keys.map((key) => pages.get(key) as Page<Referral>);
+  }
+
+  private async pagesWithSameArgs(keys: ChatReferralsKey[]): Promise<Page<Referral>[]> {
+    const { first, after } = keys[0];
+    const limit = pageSize(first);
+    const chatIds = [...new Set(keys.map((k) => k.chatId))];
+    const cursor = after ? decodeCursor(after, newestFirst.types) : null;
+    const ranked = this.query()
+      .select("referral.id", "id")
+      .addSelect("ROW_NUMBER() OVER (PARTITION BY referral.chat_id ORDER BY referral.received_at DESC, referral.id DESC)", "position")
+      .where("referral.chat_id IN (:...chatIds)");
+    if (cursor)
+      ranked.andWhere("(referral.received_at < :cursorSort OR (referral.received_at = :cursorSort AND referral.id < :cursorId))");
+    const rows =
+      limit === 0
+        ? []
+        : await this.query()
+            .where(`referral.id IN (SELECT ranked.id FROM (${ranked.getQuery()}) ranked WHERE ranked.position <= :limit)`)
+            .setParameters({ chatIds, cursorSort: cursor?.[0], cursorId: cursor?.[1], limit: limit + 1 })
+            .orderBy("referral.received_at", "DESC")
+            .addOrderBy("referral.id", "DESC")
+            .getMany();
+    // Counted once for all these chats, and only if some chat's totalCount is asked for.
+    let counts: Promise<Map<string, number>> | undefined;
+    const countFor = async (chatId: string) => (await (counts ??= this.countsForChats(chatIds))).get(chatId) ?? 0;
+    return keys.map((key) => {
+      const history = rows.filter((r) => r.chatId === key.chatId);
+      return toPage(history.slice(0, limit), history.length > limit, newestFirst, () => countFor(key.chatId));
+    });
+  }
+
+  private async countsForChats(chatIds: string[]): Promise<Map<string, number>> {
+    const rows: { chatId: string; count: string | number }[] = await this.query()
+      .select("referral.chat_id", "chatId")
+      .addSelect("COUNT(*)", "count")
+      .where("referral.chat_id IN (:...chatIds)", { chatIds })
+      .groupBy("referral.chat_id")
+      .getRawMany();
+    return new Map(rows.map((r) => [r.chatId, Number(r.count)]));
+  }
+}

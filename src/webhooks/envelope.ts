@@ -1,0 +1,198 @@
+import { refProblem } from "../referrals/ref-rules";
+import { WebhookEventStatus } from "./webhook-event.entity";
+
+type Json = Record<string, unknown>;
+
+export interface Envelope {
+  id: string;
+  type: string;
+  createdAt: Date | undefined;
+  /** data.object ?? data.message ?? data: newer payloads nest the resource, older ones do not. */
+  resource: Json;
+  /** The parsed body. */
+  body: Json;
+}
+
+export interface ReferralFacts {
+  eventId: string;
+  chatId: string;
+  ref: string;
+  source: string | null;
+  type: string | null;
+  receivedAt: Date;
+  adId: string | null;
+  adsContext: string | null;
+}
+
+export interface ChatFacts {
+  id: string;
+  profileId?: string;
+  platform?: string;
+  participantExternalId?: string;
+  participantUsername?: string;
+  participantName?: string;
+  /** Postproxy's created_at, when the payload carries the chat object. */
+  createdAt?: Date;
+  /** When the event happened: bounds createdAt when Postproxy's is not known. */
+  seenAt: Date;
+  referral?: ReferralFacts;
+  inboundAt?: Date;
+}
+
+export type OutboundStatus = "sent" | "delivered" | "read" | "failed_waiting_for_retry" | "failed";
+
+export interface MessageFacts {
+  id: string;
+  chatId: string;
+  direction: "inbound" | "outbound";
+  status: OutboundStatus | "received";
+  body: string | null;
+  postedAt: Date | null;
+  tappedAction: string | null;
+  externalId: string | null;
+  errorMessage: string | null;
+  /** When the status of an outbound message changed to `status`. */
+  statusAt: Date | null;
+}
+
+export interface Interpretation {
+  status: WebhookEventStatus;
+  error: string | null;
+  chat?: ChatFacts;
+  message?: MessageFacts;
+}
+
+const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value);
+const text = (value: unknown): string | undefined => (typeof value === "string" && value !== "" ? value : undefined);
+const time = (value: unknown): Date | undefined => {
+  if (typeof value !== "string") return undefined;
+  const millis = Date.parse(value);
+  return Number.isNaN(millis) ? undefined : new Date(millis);
+};
+
+export type EnvelopeParse = { ok: true; envelope: Envelope } | { ok: false; reason: string };
+
+export function parseEnvelope(rawBody: Buffer | string): EnvelopeParse {
+  let body: unknown;
+  try {
+    body = JSON.parse(rawBody.toString());
+  } catch {
+    return { ok: false, reason: "Body is not valid JSON" };
+  }
+  if (!isObject(body)) return { ok: false, reason: "Body is not a JSON object" };
+  if (typeof body.id !== "string" || body.id === "") return { ok: false, reason: "Event has no string id" };
+  if (typeof body.type !== "string" || body.type === "") return { ok: false, reason: "Event has no string type" };
+  return { ok: true, envelope: { id: body.id, type: body.type, createdAt: time(body.created_at), resource: resourceOf(body), body } };
+}
+
+function resourceOf(body: Json): Json {
+  const data = isObject(body.data) ? body.data : {};
+  return [data.object, data.message, data].find(isObject) as Json;
+}
+
+const OUTBOUND_STATUS: Record<string, OutboundStatus> = {
+  "message.sent": "sent",
+  "message.delivered": "delivered",
+  "message.read": "read",
+  "message.failed_waiting_for_retry": "failed_waiting_for_retry",
+  "message.failed": "failed",
+};
+
+const rejected = (error: string): Interpretation => ({ status: WebhookEventStatus.REJECTED, error });
+
+/** What an event means for refgraph's store: pure, so the same event always has the same effect. */
+export function interpretEvent(envelope: Envelope, receivedAt: Date, storeMessageBodies: boolean): Interpretation {
+  const { type } = envelope;
+  if (type === "referral.received") return interpretReferral(envelope, receivedAt);
+  if (type === "message.received" || OUTBOUND_STATUS[type]) return interpretMessage(envelope, receivedAt, storeMessageBodies);
+  return { status: WebhookEventStatus.IGNORED, error: `refgraph does not handle ${type} events` };
+}
+
+function chatFacts(resource: Json, seenAt: Date): ChatFacts | undefined {
+  const chat = resource.chat;
+  if (isObject(chat)) {
+    const id = text(chat.id) ?? text(resource.chat_id);
+    if (!id) return undefined;
+    return {
+      id,
+      profileId: text(chat.profile_id),
+      platform: text(chat.platform),
+      participantExternalId: text(chat.participant_external_id),
+      participantUsername: text(chat.participant_username),
+      participantName: text(chat.participant_name),
+      createdAt: time(chat.created_at),
+      seenAt,
+    };
+  }
+  const id = text(chat) ?? text(resource.chat_id);
+  return id ? { id, seenAt } : undefined;
+}
+
+function referralFacts(source: Json, eventId: string, chatId: string, fallbackTime: Date): ReferralFacts | string {
+  const problem = refProblem(source.ref);
+  if (problem) return problem;
+  return {
+    eventId,
+    chatId,
+    ref: source.ref as string,
+    source: text(source.source) ?? null,
+    type: text(source.type) ?? null,
+    receivedAt: time(source.received_at) ?? fallbackTime,
+    adId: text(source.ad_id) ?? null,
+    adsContext: isObject(source.ads_context_data) ? JSON.stringify(source.ads_context_data) : null,
+  };
+}
+
+function interpretReferral(envelope: Envelope, receivedAt: Date): Interpretation {
+  const eventTime = envelope.createdAt ?? receivedAt;
+  const chat = chatFacts(envelope.resource, eventTime);
+  if (!chat) return rejected("referral has no chat id (chat or chat_id)");
+  const referral = referralFacts(envelope.resource, envelope.id, chat.id, eventTime);
+  if (typeof referral === "string") return rejected(referral);
+  return { status: WebhookEventStatus.PROCESSED, error: null, chat: { ...chat, referral } };
+}
+
+function interpretMessage(envelope: Envelope, receivedAt: Date, storeMessageBodies: boolean): Interpretation {
+  const { resource, type } = envelope;
+  const eventTime = envelope.createdAt ?? receivedAt;
+  const id = text(resource.id);
+  if (!id) return rejected("message has no id");
+  const chat = chatFacts(resource, eventTime);
+  if (!chat) return rejected("message has no chat id (chat_id or chat)");
+  const inbound = type === "message.received";
+  const postedAt = time(resource.external_posted_at) ?? time(resource.created_at) ?? (inbound ? eventTime : null);
+  const message: MessageFacts = {
+    id,
+    chatId: chat.id,
+    direction: inbound ? "inbound" : "outbound",
+    status: inbound ? "received" : OUTBOUND_STATUS[type],
+    body: inbound && storeMessageBodies ? (text(resource.body) ?? null) : null,
+    postedAt,
+    tappedAction: isObject(resource.tapped_action) ? JSON.stringify(resource.tapped_action) : null,
+    externalId: text(resource.external_id) ?? null,
+    errorMessage: text(resource.error_message) ?? null,
+    statusAt: inbound ? null : (statusTime(resource, type) ?? eventTime),
+  };
+  if (!inbound) return { status: WebhookEventStatus.PROCESSED, error: null, chat, message };
+  const embedded = [resource.referral, isObject(resource.platform_data) ? resource.platform_data.referral : undefined].find(isObject);
+  const referral = embedded && referralFacts(embedded, envelope.id, chat.id, postedAt ?? eventTime);
+  const facts: ChatFacts = { ...chat, inboundAt: postedAt ?? eventTime };
+  if (typeof referral === "string")
+    return { status: WebhookEventStatus.PROCESSED, error: `message recorded; its referral was not: ${referral}`, chat: facts, message };
+  return { status: WebhookEventStatus.PROCESSED, error: null, chat: { ...facts, referral }, message };
+}
+
+function statusTime(resource: Json, type: string): Date | undefined {
+  if (type === "message.delivered") return time(resource.external_delivered_at);
+  if (type === "message.read") return time(resource.external_read_at);
+  if (type === "message.sent") return time(resource.external_posted_at);
+  return undefined;
+}
+
+/** The body to keep in the inbox: message text is removed unless STORE_MESSAGE_BODIES=true. */
+export function storableBody(envelope: Envelope, rawBody: string, storeMessageBodies: boolean): string {
+  if (storeMessageBodies || !envelope.type.startsWith("message.") || !("body" in envelope.resource)) return rawBody;
+  const copy = structuredClone(envelope.body);
+  resourceOf(copy).body = null;
+  return JSON.stringify(copy);
+}

@@ -1,0 +1,32 @@
+import { Arg, Args, Ctx, Field, InputType, Mutation, Query, Resolver } from "type-graphql";
+import { Connection, connectionComplexity, PageArgs } from "../graphql/connection";
+import { Context } from "../graphql/context";
+import { WebhookEvent, WebhookEventStatus } from "./webhook-event.entity";
+
+@InputType()
+class WebhookEventFilter {
+  @Field(() => WebhookEventStatus, { nullable: true })
+  status?: WebhookEventStatus;
+
+  @Field({ nullable: true })
+  type?: string;
+}
+
+const WebhookEventConnection = Connection(WebhookEvent, "WebhookEvent");
+
+@Resolver(() => WebhookEvent)
+export class WebhookEventResolver {
+  @Query(() => WebhookEventConnection, { description: "The inbox: every accepted webhook, newest first.", complexity: connectionComplexity })
+  async webhookEvents(
+    @Args() page: PageArgs,
+    @Arg("filter", () => WebhookEventFilter, { nullable: true }) filter: WebhookEventFilter | undefined,
+    @Ctx() ctx: Context,
+  ) {
+    return Object.assign(new WebhookEventConnection(), await ctx.services.webhookEvents.list(filter ?? {}, page));
+  }
+
+  @Mutation(() => WebhookEvent, { description: "Applies a FAILED event again from its stored body; returns it with its new status." })
+  async replayWebhookEvent(@Arg("id") id: string, @Ctx() ctx: Context) {
+    return (await ctx.services.webhookEvents.replay(id)).event;
+  }
+}

@@ -1,0 +1,45 @@
+import { DataSource } from "typeorm";
+import { badUserInput, notFound } from "../errors";
+import { Keyset, Page, PageArgs, paginate } from "../graphql/connection";
+import { IngestOutcome, IngestService } from "./ingest.service";
+import { WebhookEvent, WebhookEventStatus } from "./webhook-event.entity";
+
+export interface WebhookEventListFilter {
+  status?: WebhookEventStatus;
+  type?: string;
+}
+
+const newestFirst: Keyset = {
+  sort: "event.received_at",
+  sortOf: (e: WebhookEvent) => e.receivedAt.getTime(),
+  id: "event.id",
+  idOf: (e: WebhookEvent) => e.id,
+  types: ["number", "string"],
+};
+
+export class WebhookEventService {
+  constructor(
+    private readonly reader: DataSource,
+    private readonly ingest: IngestService,
+  ) {}
+
+  list(filter: WebhookEventListFilter, page: PageArgs): Promise<Page<WebhookEvent>> {
+    const query = this.reader.getRepository(WebhookEvent).createQueryBuilder("event");
+    if (filter.status !== undefined) query.andWhere("event.status = :status", { status: filter.status });
+    if (filter.type !== undefined) query.andWhere("event.type = :type", { type: filter.type });
+    return paginate(query, newestFirst, page);
+  }
+
+  get(id: string): Promise<WebhookEvent | null> {
+    return this.reader.getRepository(WebhookEvent).findOneBy({ id });
+  }
+
+  /** Applies a FAILED event again from its stored body and returns it as it is now. */
+  async replay(id: string): Promise<{ event: WebhookEvent; outcome: IngestOutcome }> {
+    const event = await this.get(id);
+    if (!event) throw notFound(`Webhook event '${id}' (argument 'id')`);
+    if (event.status !== WebhookEventStatus.FAILED) throw badUserInput("id", `names a ${event.status} event; only FAILED events can be replayed`);
+    const outcome = await this.ingest.replay(event);
+    return { event: (await this.get(id)) as WebhookEvent, outcome };
+  }
+}

@@ -1,0 +1,48 @@
+import { FastifyInstance, FastifyReply } from "fastify";
+import { Config } from "../config/config";
+import { ERROR_CODES, ErrorCode } from "../errors";
+import { parseEnvelope } from "./envelope";
+import { IngestService } from "./ingest.service";
+import { verifySignature } from "./signature";
+
+export const MAX_WEBHOOK_BYTES = 1024 * 1024;
+
+export function sendError(reply: FastifyReply, code: ErrorCode, message: string) {
+  return reply.code(ERROR_CODES[code].status).send({ error: message, code });
+}
+
+/** POST /webhooks/postproxy: verify on the raw bytes, parse, and answer 200 only once the event is committed. */
+export async function webhookRoutes(app: FastifyInstance, { config, ingest }: { config: Readonly<Config>; ingest: IngestService }) {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
+
+  app.post("/webhooks/postproxy", { bodyLimit: MAX_WEBHOOK_BYTES }, async (request, reply) => {
+    const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+    const receivedAt = new Date();
+    if (config.webhookSecrets.length > 0) {
+      const signature = verifySignature({
+        rawBody,
+        header: request.headers["x-postproxy-signature"] as string | undefined,
+        secrets: config.webhookSecrets,
+        nowSeconds: Math.floor(receivedAt.getTime() / 1000),
+        toleranceSeconds: config.webhookToleranceSeconds,
+      });
+      if (!signature.ok) return sendError(reply, "INVALID_SIGNATURE", signature.reason);
+    }
+    const parsed = parseEnvelope(rawBody);
+    if (!parsed.ok) return sendError(reply, "MALFORMED_EVENT", parsed.reason);
+    const deliveryId = request.headers["x-postproxy-delivery"];
+    try {
+      const outcome = await ingest.ingest({
+        envelope: parsed.envelope,
+        rawBody: rawBody.toString(),
+        deliveryId: typeof deliveryId === "string" ? deliveryId : null,
+        receivedAt,
+      });
+      return { id: parsed.envelope.id, ...outcome };
+    } catch (error) {
+      request.log.error({ err: error, eventId: parsed.envelope.id }, "webhook not stored");
+      return sendError(reply, "SERVICE_UNAVAILABLE", "The event could not be stored; retry later.");
+    }
+  });
+}
