@@ -5,7 +5,8 @@ import { ValueTransformer } from "typeorm";
  * compares and adds 24 h the same way on both, with no timezone conversion by either driver.
  */
 export const epochMillis: ValueTransformer = {
-  to: (value?: Date | null) => (value == null ? value : value.getTime()),
+  // Anything else (null, or a find operator such as IsNull()) passes through untouched.
+  to: (value: unknown) => (value instanceof Date ? value.getTime() : value),
   from: (value?: string | number | null) => (value == null ? null : new Date(Number(value))),
 };
 

@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+import "reflect-metadata";
+import { existsSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { ConfigError, loadConfig } from "../config/config";
+import { openDatabase } from "../db/data-source";
+import { keysCommand, UsageError } from "./keys";
+
+const USAGE = `usage: refgraph <command>
+  keys create --name <name> --scope read|write   print a new API key (shown this once only)
+  keys list                                       name, scope, created, status
+  keys revoke <name>                              revoke a key at once
+Uses the server's DATABASE_URL (and .env when present).`;
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { name: { type: "string" }, scope: { type: "string" }, help: { type: "boolean", short: "h" } },
+  });
+  const [command, ...rest] = positionals;
+  if (values.help || command !== "keys") {
+    (values.help ? console.log : console.error)(USAGE);
+    return values.help ? 0 : 2;
+  }
+  if (existsSync(".env")) process.loadEnvFile(".env");
+  const db = await openDatabase(loadConfig(process.env).databaseUrl);
+  try {
+    await keysCommand(db, rest, values, (line) => console.log(line));
+    return 0;
+  } finally {
+    await db.destroy();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error) => {
+    const expected = error instanceof UsageError || error instanceof ConfigError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+    console.error(expected ? `refgraph: ${error.message}` : error);
+    process.exit(expected ? 2 : 1);
+  },
+);
