@@ -8,14 +8,14 @@ export class ApiKey {
   @PrimaryGeneratedColumn({ type: "integer" })
   id: number;
 
-  @Column({ type: "varchar", length: 128, unique: true })
+  @Column({ type: "text", unique: true })
   name: string;
 
-  @Column({ type: "varchar", length: 8 })
+  @Column({ type: "text" })
   scope: Scope;
 
   /** SHA-256 of the key, hex: keys are 256 random bits, so a fast hash is enough and the key itself is never stored. */
-  @Column({ name: "key_hash", type: "varchar", length: 64, unique: true })
+  @Column({ name: "key_hash", type: "text", unique: true })
   keyHash: string;
 
   @Column({ name: "created_at", ...timeColumn })

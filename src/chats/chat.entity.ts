@@ -6,35 +6,35 @@ import { timeColumn } from "../db/columns";
 @Entity("chat")
 export class Chat {
   @Field(() => ID, { description: "Postproxy's chat id." })
-  @PrimaryColumn({ type: "varchar", length: 255 })
+  @PrimaryColumn({ type: "text" })
   id: string;
 
   @Field(() => String, { nullable: true })
-  @Column({ name: "profile_id", type: "varchar", length: 255, nullable: true })
+  @Column({ name: "profile_id", type: "text", nullable: true })
   profileId: string | null;
 
   @Field(() => String, { nullable: true, description: "facebook, instagram, … as Postproxy sends it." })
   @Index("IDX_chat_platform")
-  @Column({ type: "varchar", length: 32, nullable: true })
+  @Column({ type: "text", nullable: true })
   platform: string | null;
 
-  @Column({ name: "participant_external_id", type: "varchar", length: 255, nullable: true })
+  @Column({ name: "participant_external_id", type: "text", nullable: true })
   participantExternalId: string | null;
 
-  @Column({ name: "participant_username", type: "varchar", length: 255, nullable: true })
+  @Column({ name: "participant_username", type: "text", nullable: true })
   participantUsername: string | null;
 
-  @Column({ name: "participant_name", type: "varchar", length: 255, nullable: true })
+  @Column({ name: "participant_name", type: "text", nullable: true })
   participantName: string | null;
 
   /** The latest referral (Postproxy's metadata.referral), by compareReferrals. */
   @Column({ name: "referral_ref", type: "text", nullable: true })
   referralRef: string | null;
 
-  @Column({ name: "referral_source", type: "varchar", length: 64, nullable: true })
+  @Column({ name: "referral_source", type: "text", nullable: true })
   referralSource: string | null;
 
-  @Column({ name: "referral_type", type: "varchar", length: 64, nullable: true })
+  @Column({ name: "referral_type", type: "text", nullable: true })
   referralType: string | null;
 
   @Column({ name: "referral_received_at", ...timeColumn, nullable: true })

@@ -4,16 +4,16 @@ import { timeColumn } from "../db/columns";
 @Entity("message")
 @Index("IDX_message_chat_direction_time", ["chatId", "direction", "postedAt"])
 export class Message {
-  @PrimaryColumn({ type: "varchar", length: 255 })
+  @PrimaryColumn({ type: "text" })
   id: string;
 
-  @Column({ name: "chat_id", type: "varchar", length: 255 })
+  @Column({ name: "chat_id", type: "text" })
   chatId: string;
 
-  @Column({ type: "varchar", length: 16 })
+  @Column({ type: "text" })
   direction: string;
 
-  @Column({ type: "varchar", length: 32 })
+  @Column({ type: "text" })
   status: string;
 
   /** Only with STORE_MESSAGE_BODIES=true. */
@@ -27,7 +27,7 @@ export class Message {
   @Column({ name: "tapped_action", type: "text", nullable: true })
   tappedAction: string | null;
 
-  @Column({ name: "external_id", type: "varchar", length: 255, nullable: true })
+  @Column({ name: "external_id", type: "text", nullable: true })
   externalId: string | null;
 
   @Column({ name: "error_message", type: "text", nullable: true })

@@ -13,10 +13,10 @@ export class Referral {
   id: number;
 
   @Field({ description: "The webhook event that first carried this referral." })
-  @Column({ name: "event_id", type: "varchar", length: 255 })
+  @Column({ name: "event_id", type: "text" })
   eventId: string;
 
-  @Column({ name: "chat_id", type: "varchar", length: 255 })
+  @Column({ name: "chat_id", type: "text" })
   chatId: string;
 
   @Field()
@@ -24,11 +24,11 @@ export class Referral {
   ref: string;
 
   @Field(() => String, { nullable: true, description: "As Meta sends it: SHORTLINK, SHORTLINKS, ADS, CUSTOMER_CHAT_PLUGIN, …" })
-  @Column({ type: "varchar", length: 64, nullable: true })
+  @Column({ type: "text", nullable: true })
   source: string | null;
 
   @Field(() => String, { nullable: true, description: "OPEN_THREAD for links." })
-  @Column({ type: "varchar", length: 64, nullable: true })
+  @Column({ type: "text", nullable: true })
   type: string | null;
 
   @Field(() => Date)
@@ -37,7 +37,7 @@ export class Referral {
   receivedAt: Date;
 
   @Field(() => String, { nullable: true, description: "The Meta ad id when source is ADS." })
-  @Column({ name: "ad_id", type: "varchar", length: 255, nullable: true })
+  @Column({ name: "ad_id", type: "text", nullable: true })
   adId: string | null;
 
   /** Meta's ads_context_data as JSON text, kept as it came. */

@@ -24,16 +24,16 @@ registerEnumType(WebhookEventStatus, {
 @Index("IDX_webhook_event_received", ["receivedAt", "id"])
 export class WebhookEvent {
   @Field({ description: "Postproxy's event id, the dedupe key." })
-  @PrimaryColumn({ type: "varchar", length: 255 })
+  @PrimaryColumn({ type: "text" })
   id: string;
 
   @Field()
   @Index("IDX_webhook_event_type")
-  @Column({ type: "varchar", length: 128 })
+  @Column({ type: "text" })
   type: string;
 
   @Field(() => String, { nullable: true, description: "X-Postproxy-Delivery of the first accepted delivery." })
-  @Column({ name: "delivery_id", type: "varchar", length: 255, nullable: true })
+  @Column({ name: "delivery_id", type: "text", nullable: true })
   deliveryId: string | null;
 
   /** The body as received (message text removed unless STORE_MESSAGE_BODIES=true). */
@@ -46,7 +46,7 @@ export class WebhookEvent {
 
   @Field(() => WebhookEventStatus)
   @Index("IDX_webhook_event_status")
-  @Column({ type: "varchar", length: 16 })
+  @Column({ type: "text" })
   status: WebhookEventStatus;
 
   @Field(() => String, { nullable: true, description: "Why it was REJECTED or FAILED." })

@@ -1,8 +1,8 @@
 import { MigrationInterface, QueryRunner, Table, TableIndex, TableUnique } from "typeorm";
 
 // Written with TypeORM's Table API rather than raw SQL so the one migration runs on SQLite and PostgreSQL alike.
+// Strings are text (no length) so no id or name Postproxy sends can overflow a column on PostgreSQL.
 const text = (name: string, nullable = true) => ({ name, type: "text", isNullable: nullable });
-const varchar = (name: string, length: number, nullable = true) => ({ name, type: "varchar", length: String(length), isNullable: nullable });
 const time = (name: string, nullable = true) => ({ name, type: "bigint", isNullable: nullable });
 const generatedId = { name: "id", type: "integer", isPrimary: true, isGenerated: true, generationStrategy: "increment" as const };
 
@@ -14,15 +14,15 @@ export class CreateCoreTables1764057600000 implements MigrationInterface {
       new Table({
         name: "chat",
         columns: [
-          { ...varchar("id", 255, false), isPrimary: true },
-          varchar("profile_id", 255),
-          varchar("platform", 32),
-          varchar("participant_external_id", 255),
-          varchar("participant_username", 255),
-          varchar("participant_name", 255),
+          { ...text("id", false), isPrimary: true },
+          text("profile_id"),
+          text("platform"),
+          text("participant_external_id"),
+          text("participant_username"),
+          text("participant_name"),
           text("referral_ref"),
-          varchar("referral_source", 64),
-          varchar("referral_type", 64),
+          text("referral_source"),
+          text("referral_type"),
           time("referral_received_at"),
           text("first_referral_ref"),
           time("first_referral_at"),
@@ -42,13 +42,13 @@ export class CreateCoreTables1764057600000 implements MigrationInterface {
         name: "referral",
         columns: [
           generatedId,
-          varchar("event_id", 255, false),
-          varchar("chat_id", 255, false),
+          text("event_id", false),
+          text("chat_id", false),
           text("ref", false),
-          varchar("source", 64),
-          varchar("type", 64),
+          text("source"),
+          text("type"),
           time("received_at", false),
-          varchar("ad_id", 255),
+          text("ad_id"),
           text("ads_context"),
         ],
         uniques: [new TableUnique({ name: "UQ_referral_chat_ref_time", columnNames: ["chat_id", "ref", "received_at"] })],
@@ -63,14 +63,14 @@ export class CreateCoreTables1764057600000 implements MigrationInterface {
       new Table({
         name: "message",
         columns: [
-          { ...varchar("id", 255, false), isPrimary: true },
-          varchar("chat_id", 255, false),
-          varchar("direction", 16, false),
-          varchar("status", 32, false),
+          { ...text("id", false), isPrimary: true },
+          text("chat_id", false),
+          text("direction", false),
+          text("status", false),
           text("body"),
           time("posted_at"),
           text("tapped_action"),
-          varchar("external_id", 255),
+          text("external_id"),
           text("error_message"),
           time("sent_at"),
           time("delivered_at"),
@@ -84,12 +84,12 @@ export class CreateCoreTables1764057600000 implements MigrationInterface {
       new Table({
         name: "webhook_event",
         columns: [
-          { ...varchar("id", 255, false), isPrimary: true },
-          varchar("type", 128, false),
-          varchar("delivery_id", 255),
+          { ...text("id", false), isPrimary: true },
+          text("type", false),
+          text("delivery_id"),
           text("raw_body", false),
           time("received_at", false),
-          varchar("status", 16, false),
+          text("status", false),
           text("error"),
           { name: "duplicates", type: "integer", isNullable: false, default: 0 },
         ],
@@ -105,9 +105,9 @@ export class CreateCoreTables1764057600000 implements MigrationInterface {
         name: "api_key",
         columns: [
           generatedId,
-          { ...varchar("name", 128, false), isUnique: true },
-          varchar("scope", 8, false),
-          { ...varchar("key_hash", 64, false), isUnique: true },
+          { ...text("name", false), isUnique: true },
+          text("scope", false),
+          { ...text("key_hash", false), isUnique: true },
           time("created_at", false),
           time("revoked_at"),
         ],
