@@ -12,13 +12,10 @@ export interface ChatListFilter {
   referredTo?: Date;
 }
 
-const byActivity: Keyset = {
-  sort: "chat.last_activity_at",
-  sortOf: (chat: Chat) => chat.lastActivityAt.getTime(),
-  id: "chat.id",
-  idOf: (chat: Chat) => chat.id,
-  types: ["number", "string"],
-};
+const byActivity: Keyset = [
+  { sql: "chat.last_activity_at", of: (chat: Chat) => chat.lastActivityAt.getTime(), type: "number" },
+  { sql: "chat.id", of: (chat: Chat) => chat.id, type: "string" },
+];
 
 export class ChatService {
   constructor(private readonly db: DataSource) {}

@@ -62,16 +62,16 @@ export function Connection<T extends object>(node: ClassType<T>, name: string) {
 export const connectionComplexity = ({ args, childComplexity }: { args: Record<string, unknown>; childComplexity: number }) =>
   1 + (typeof args.first === "number" ? args.first : DEFAULT_PAGE) * childComplexity;
 
-export interface Keyset {
-  /** The sort key, as an SQL expression and as read from a row (a number or string). */
-  sort: string;
-  sortOf: (row: never) => number | string;
-  /** The unique tie-breaker: the primary key. */
-  id: string;
-  idOf: (row: never) => number | string;
-  /** typeof the sort key and the id, to refuse a forged cursor before it reaches SQL. */
-  types: ["number" | "string", "number" | "string"];
+/** One column of a newest-first sort order. */
+export interface KeyColumn {
+  sql: string;
+  of: (row: never) => number | string;
+  /** typeof the value, to refuse a forged cursor before it reaches SQL. */
+  type: "number" | "string";
 }
+
+/** Columns sorted descending, the last one unique (the primary key). */
+export type Keyset = KeyColumn[];
 
 export function pageSize(first: number | undefined | null): number {
   if (first == null) return DEFAULT_PAGE;
@@ -79,31 +79,49 @@ export function pageSize(first: number | undefined | null): number {
   return first;
 }
 
-export const encodeCursor = (sort: number | string, id: number | string) => Buffer.from(JSON.stringify([sort, id])).toString("base64url");
+const encodeCursor = (values: (number | string)[]) => Buffer.from(JSON.stringify(values)).toString("base64url");
 
-export function decodeCursor(after: string, types: Keyset["types"]): [number | string, number | string] {
+function decodeCursor(after: string, keyset: Keyset): (number | string)[] {
   try {
     const value = JSON.parse(Buffer.from(after, "base64url").toString());
-    if (Array.isArray(value) && value.length === 2 && value.every((v, i) => typeof v === types[i])) return value as [number, number];
+    if (Array.isArray(value) && value.length === keyset.length && value.every((v, i) => typeof v === keyset[i].type)) return value;
   } catch {
     // fall through to the error below
   }
   throw badUserInput("after", "is not a cursor from this list");
 }
 
+/** Restricts a query to the rows after `after` in the keyset's order; returns the SQL and its parameters. */
+export function afterCursor(keyset: Keyset, after: string | undefined): { where: string; parameters: Record<string, unknown> } | null {
+  if (!after) return null;
+  const values = decodeCursor(after, keyset);
+  const parameters = Object.fromEntries(values.map((value, i) => [`cursor${i}`, value]));
+  // (a, b, c) < (x, y, z), spelled out: row-value comparison is not portable across SQLite and PostgreSQL.
+  const where = keyset.reduceRight<string>(
+    (rest, column, i) => `(${column.sql} < :cursor${i}` + (rest ? ` OR (${column.sql} = :cursor${i} AND ${rest}))` : ")"),
+    "",
+  );
+  return { where, parameters };
+}
+
+export const orderBy = (keyset: Keyset) => keyset.map((column) => `${column.sql} DESC`).join(", ");
+
+export function sortNewestFirst<T extends ObjectLiteral>(query: SelectQueryBuilder<T>, keyset: Keyset): SelectQueryBuilder<T> {
+  keyset.forEach((column, i) => (i === 0 ? query.orderBy(column.sql, "DESC") : query.addOrderBy(column.sql, "DESC")));
+  return query;
+}
+
 /** Newest-first keyset pagination over a filtered query: stable under concurrent inserts, no OFFSET scans. */
 export async function paginate<T extends ObjectLiteral>(query: SelectQueryBuilder<T>, keyset: Keyset, args: PageArgs): Promise<Page<T>> {
   const limit = pageSize(args.first);
   const counter = query.clone();
-  if (args.after) {
-    const [sort, id] = decodeCursor(args.after, keyset.types);
-    query.andWhere(`(${keyset.sort} < :cursorSort OR (${keyset.sort} = :cursorSort AND ${keyset.id} < :cursorId))`, { cursorSort: sort, cursorId: id });
-  }
-  const rows = limit === 0 ? [] : await query.orderBy(keyset.sort, "DESC").addOrderBy(keyset.id, "DESC").limit(limit + 1).getMany();
+  const cursor = afterCursor(keyset, args.after);
+  if (cursor) query.andWhere(cursor.where, cursor.parameters);
+  const rows = limit === 0 ? [] : await sortNewestFirst(query, keyset).limit(limit + 1).getMany();
   return toPage(rows.slice(0, limit), rows.length > limit, keyset, () => counter.getCount());
 }
 
 export function toPage<T>(rows: T[], hasNextPage: boolean, keyset: Keyset, totalCount: () => Promise<number>): Page<T> {
-  const edges = rows.map((node) => ({ cursor: encodeCursor(keyset.sortOf(node as never), keyset.idOf(node as never)), node }));
+  const edges = rows.map((node) => ({ cursor: encodeCursor(keyset.map((column) => column.of(node as never))), node }));
   return { edges, pageInfo: { hasNextPage, endCursor: edges.at(-1)?.cursor ?? null }, totalCount };
 }

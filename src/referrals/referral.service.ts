@@ -1,5 +1,5 @@
 import { DataSource } from "typeorm";
-import { Keyset, Page, PageArgs, pageSize, paginate, decodeCursor, toPage } from "../graphql/connection";
+import { afterCursor, Keyset, orderBy, Page, PageArgs, pageSize, paginate, sortNewestFirst, toPage } from "../graphql/connection";
 import { Referral } from "./referral.entity";
 import { ReferralPoint } from "./referral-order";
 
@@ -17,13 +17,12 @@ export interface ChatReferralsKey extends PageArgs {
   chatId: string;
 }
 
-const newestFirst: Keyset = {
-  sort: "referral.received_at",
-  sortOf: (r: Referral) => r.receivedAt.getTime(),
-  id: "referral.id",
-  idOf: (r: Referral) => r.id,
-  types: ["number", "number"],
-};
+// Ties in time are ordered by ref before id, so a chat's history reads the same whatever the arrival order.
+const newestFirst: Keyset = [
+  { sql: "referral.received_at", of: (r: Referral) => r.receivedAt.getTime(), type: "number" },
+  { sql: "referral.ref", of: (r: Referral) => r.ref, type: "string" },
+  { sql: "referral.id", of: (r: Referral) => r.id, type: "number" },
+];
 
 export class ReferralService {
   constructor(private readonly db: DataSource) {}
@@ -85,27 +84,23 @@ export class ReferralService {
     const { first, after } = keys[0];
     const limit = pageSize(first);
     const chatIds = [...new Set(keys.map((k) => k.chatId))];
-    const cursor = after ? decodeCursor(after, newestFirst.types) : null;
+    const cursor = afterCursor(newestFirst, after);
     const ranked = this.query()
       .select("referral.id", "id")
-      .addSelect("ROW_NUMBER() OVER (PARTITION BY referral.chat_id ORDER BY referral.received_at DESC, referral.id DESC)", "position")
+      .addSelect(`ROW_NUMBER() OVER (PARTITION BY referral.chat_id ORDER BY ${orderBy(newestFirst)})`, "position")
       .where("referral.chat_id IN (:...chatIds)");
-    if (cursor)
-      ranked.andWhere("(referral.received_at < :cursorSort OR (referral.received_at = :cursorSort AND referral.id < :cursorId))");
-    const rows =
-      limit === 0
-        ? []
-        : await this.query()
-            .where(`referral.id IN (SELECT ranked.id FROM (${ranked.getQuery()}) ranked WHERE ranked.position <= :limit)`)
-            .setParameters({ chatIds, cursorSort: cursor?.[0], cursorId: cursor?.[1], limit: limit + 1 })
-            .orderBy("referral.received_at", "DESC")
-            .addOrderBy("referral.id", "DESC")
-            .getMany();
+    if (cursor) ranked.andWhere(cursor.where);
+    const query = this.query()
+      .where(`referral.id IN (SELECT ranked.id FROM (${ranked.getQuery()}) ranked WHERE ranked.position <= :limit)`)
+      .setParameters({ chatIds, ...cursor?.parameters, limit: limit + 1 });
+    const rows = limit === 0 ? [] : await sortNewestFirst(query, newestFirst).getMany();
+    const histories = new Map<string, Referral[]>();
+    for (const row of rows) histories.set(row.chatId, [...(histories.get(row.chatId) ?? []), row]);
     // Counted once for all these chats, and only if some chat's totalCount is asked for.
     let counts: Promise<Map<string, number>> | undefined;
     const countFor = async (chatId: string) => (await (counts ??= this.countsForChats(chatIds))).get(chatId) ?? 0;
     return keys.map((key) => {
-      const history = rows.filter((r) => r.chatId === key.chatId);
+      const history = histories.get(key.chatId) ?? [];
       return toPage(history.slice(0, limit), history.length > limit, newestFirst, () => countFor(key.chatId));
     });
   }

@@ -104,7 +104,7 @@ const rejected = (error: string): Interpretation => ({ status: WebhookEventStatu
 export function interpretEvent(envelope: Envelope, receivedAt: Date, storeMessageBodies: boolean): Interpretation {
   const { type } = envelope;
   if (type === "referral.received") return interpretReferral(envelope, receivedAt);
-  if (type === "message.received" || OUTBOUND_STATUS[type]) return interpretMessage(envelope, receivedAt, storeMessageBodies);
+  if (type === "message.received" || Object.hasOwn(OUTBOUND_STATUS, type)) return interpretMessage(envelope, receivedAt, storeMessageBodies);
   return { status: WebhookEventStatus.IGNORED, error: `refgraph does not handle ${type} events` };
 }
 

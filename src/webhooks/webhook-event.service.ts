@@ -9,13 +9,10 @@ export interface WebhookEventListFilter {
   type?: string;
 }
 
-const newestFirst: Keyset = {
-  sort: "event.received_at",
-  sortOf: (e: WebhookEvent) => e.receivedAt.getTime(),
-  id: "event.id",
-  idOf: (e: WebhookEvent) => e.id,
-  types: ["number", "string"],
-};
+const newestFirst: Keyset = [
+  { sql: "event.received_at", of: (e: WebhookEvent) => e.receivedAt.getTime(), type: "number" },
+  { sql: "event.id", of: (e: WebhookEvent) => e.id, type: "string" },
+];
 
 export class WebhookEventService {
   constructor(
