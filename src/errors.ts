@@ -19,13 +19,17 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+// Refused before any resolver runs, so the whole GraphQL response carries the HTTP status. An error inside one
+// field leaves the rest of the answer intact: HTTP 200, with the code in errors[].extensions.code.
+const REQUEST_LEVEL: ReadonlySet<ErrorCode> = new Set(["UNAUTHENTICATED", "FORBIDDEN", "QUERY_TOO_COMPLEX"]);
+
 /** An error a client can act on: its message names what is wrong and which argument. */
 export class RefgraphError extends GraphQLError {
   constructor(
     readonly code: ErrorCode,
     message: string,
   ) {
-    super(message, { extensions: { code, http: { status: ERROR_CODES[code].status } } });
+    super(message, { extensions: { code, ...(REQUEST_LEVEL.has(code) ? { http: { status: ERROR_CODES[code].status } } : {}) } });
   }
 }
 

@@ -1,0 +1,67 @@
+import fc from "fast-check";
+import { compareReferrals, isNewChat, ReferralPoint } from "../../src/referrals/referral-order";
+
+const T0 = Date.parse("2026-08-20T09:00:00.000Z");
+const point = (ref: string, millis: number): ReferralPoint => ({ ref, receivedAt: new Date(millis) });
+
+describe("compareReferrals", () => {
+  test("an earlier referral comes first", () => {
+    expect(compareReferrals(point("z", T0), point("a", T0 + 1))).toBeLessThan(0);
+    expect(compareReferrals(point("a", T0 + 1), point("z", T0))).toBeGreaterThan(0);
+  });
+
+  test("two referrals at the same instant are ordered by ref", () => {
+    expect(compareReferrals(point("alpha", T0), point("beta", T0))).toBeLessThan(0);
+    expect(compareReferrals(point("beta", T0), point("alpha", T0))).toBeGreaterThan(0);
+  });
+
+  test("the same ref at the same instant compares equal", () => {
+    expect(compareReferrals(point("alpha", T0), point("alpha", T0))).toBe(0);
+  });
+
+  test("sorting any shuffle of the same referrals gives the same order", () => {
+    const referral = fc.record({ ref: fc.constantFrom("a", "b", "B", "a_1", "a-1"), millis: fc.integer({ min: T0, max: T0 + 3 }) });
+    const listAndShuffle = fc
+      .array(referral, { maxLength: 12 })
+      .chain((list) => fc.tuple(fc.constant(list), fc.shuffledSubarray(list, { minLength: list.length })));
+    const sorted = (items: { ref: string; millis: number }[]) =>
+      items.map(({ ref, millis }) => point(ref, millis)).sort(compareReferrals).map((p) => `${p.receivedAt.getTime()}:${p.ref}`);
+    fc.assert(
+      fc.property(listAndShuffle, ([list, shuffled]) => {
+        expect(sorted(shuffled)).toEqual(sorted(list));
+      }),
+    );
+  });
+});
+
+describe("isNewChat", () => {
+  test("the chat's first referral with no inbound message is new", () => {
+    const first = point("summer", T0);
+    expect(isNewChat(first, first, null)).toBe(true);
+  });
+
+  test("a referral carried inside the first message (same instant) is new", () => {
+    const first = point("summer", T0);
+    expect(isNewChat(first, first, new Date(T0))).toBe(true);
+  });
+
+  test("the first referral is new when the first inbound message came after it", () => {
+    const first = point("summer", T0);
+    expect(isNewChat(first, first, new Date(T0 + 60_000))).toBe(true);
+  });
+
+  test("an inbound message strictly before the first referral makes it a returning chat", () => {
+    const first = point("summer", T0);
+    expect(isNewChat(first, first, new Date(T0 - 1))).toBe(false);
+  });
+
+  test("a referral later than the chat's first referral is not new", () => {
+    expect(isNewChat(point("winter", T0 + 60_000), point("summer", T0), null)).toBe(false);
+  });
+
+  test("of two referrals at the chat's first instant, only the one first by ref is new", () => {
+    const first = point("alpha", T0);
+    expect(isNewChat(point("alpha", T0), first, null)).toBe(true);
+    expect(isNewChat(point("beta", T0), first, null)).toBe(false);
+  });
+});
