@@ -20,11 +20,16 @@ export function mergeChat(current: Chat | null, facts: ChatFacts): Chat {
   const referral = facts.referral;
   if (referral) {
     const current = point(chat.referralRef, chat.referralReceivedAt);
-    if (!current || compareReferrals(referral, current) > 0) {
+    const order = current ? compareReferrals(referral, current) : 1;
+    if (order > 0) {
       chat.referralRef = referral.ref;
       chat.referralSource = referral.source;
       chat.referralType = referral.type;
       chat.referralReceivedAt = referral.receivedAt;
+    } else if (order === 0) {
+      // The same referral reported again (in a message, say): fill what the first report lacked, as the history does.
+      chat.referralSource ??= referral.source;
+      chat.referralType ??= referral.type;
     }
     const first = point(chat.firstReferralRef, chat.firstReferralAt);
     if (!first || compareReferrals(referral, first) < 0) {

@@ -17,3 +17,22 @@ export function compareReferrals(a: ReferralPoint, b: ReferralPoint): number {
 export function isNewChat(referral: ReferralPoint, firstReferral: ReferralPoint, firstInboundAt: Date | null): boolean {
   return compareReferrals(referral, firstReferral) === 0 && (!firstInboundAt || firstInboundAt.getTime() >= referral.receivedAt.getTime());
 }
+
+export interface ReferralDetails {
+  source: string | null;
+  type: string | null;
+  adId: string | null;
+  adsContext: string | null;
+}
+
+/** Two reports of one referral (same chat, ref and time): the first is kept, with the gaps filled from the second. */
+export function fillReferral<T extends ReferralDetails>(first: T | undefined, second: T): T {
+  if (!first) return second;
+  return {
+    ...first,
+    source: first.source ?? second.source,
+    type: first.type ?? second.type,
+    adId: first.adId ?? second.adId,
+    adsContext: first.adsContext ?? second.adsContext,
+  };
+}

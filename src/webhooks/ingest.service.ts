@@ -6,7 +6,8 @@ import { Message } from "../chats/message.entity";
 import { isPostgres } from "../db/data-source";
 import { WriteBatcher } from "../db/write-batcher";
 import { Referral } from "../referrals/referral.entity";
-import { Envelope, Interpretation, interpretEvent, parseEnvelope, storableBody } from "./envelope";
+import { fillReferral } from "../referrals/referral-order";
+import { Envelope, Interpretation, interpretEvent, parseEnvelope, ReferralFacts, storableBody } from "./envelope";
 import { WebhookEvent, WebhookEventStatus } from "./webhook-event.entity";
 
 export interface Delivery {
@@ -119,11 +120,9 @@ export class IngestService {
   private async applyEffects(manager: EntityManager, interpretations: Interpretation[]): Promise<void> {
     const chats = interpretations.flatMap((i) => (i.chat ? [i.chat] : []));
     const messages = interpretations.flatMap((i) => (i.message ? [i.message] : []));
-    const referrals = chats.flatMap((c) => (c.referral ? [Object.assign(new Referral(), c.referral)] : []));
     await mergeInto(manager, Chat, chats, mergeChat);
     await mergeInto(manager, Message, messages, mergeMessage);
-    // The same (chat, ref, time) carried by a referral event and by a message event is one referral.
-    if (referrals.length > 0) await insertQuery(manager, Referral, referrals).orIgnore().execute();
+    await insertReferrals(manager, chats.flatMap((c) => (c.referral ? [c.referral] : [])));
   }
 
   /**
@@ -158,6 +157,22 @@ export class IngestService {
 
 const insertQuery = <E extends ObjectLiteral>(manager: EntityManager, entity: EntityTarget<E>, rows: E[]) =>
   manager.createQueryBuilder().insert().into(entity).values(rows as never).updateEntity(false);
+
+/**
+ * The same (chat, ref, time) carried by a referral event and by a message event is one referral: the first event
+ * to carry it names it, and details only one of them had (source, type, ad) fill the gaps, in any arrival order.
+ */
+async function insertReferrals(manager: EntityManager, facts: ReferralFacts[]): Promise<void> {
+  if (facts.length === 0) return;
+  const byKey = new Map<string, ReferralFacts>();
+  for (const fact of facts) {
+    const key = `${fact.chatId}\u0000${fact.ref}\u0000${fact.receivedAt.getTime()}`;
+    byKey.set(key, fillReferral(byKey.get(key), fact));
+  }
+  const [insert, parameters] = insertQuery(manager, Referral, [...byKey.values()].map((f) => Object.assign(new Referral(), f))).getQueryAndParameters();
+  const fill = ["source", "type", "ad_id", "ads_context"].map((column) => `${column} = COALESCE(referral.${column}, excluded.${column})`);
+  await manager.query(`${insert} ON CONFLICT (chat_id, ref, received_at) DO UPDATE SET ${fill.join(", ")}`, parameters);
+}
 
 /** Reads the rows these facts touch, folds the facts in with `merge`, and writes the results back in one upsert. */
 async function mergeInto<E extends ObjectLiteral & { id: string }, F extends { id: string }>(

@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { compareReferrals, isNewChat, ReferralPoint } from "../../src/referrals/referral-order";
+import { compareReferrals, fillReferral, isNewChat, ReferralPoint } from "../../src/referrals/referral-order";
 
 const T0 = Date.parse("2026-08-20T09:00:00.000Z");
 const point = (ref: string, millis: number): ReferralPoint => ({ ref, receivedAt: new Date(millis) });
@@ -63,5 +63,23 @@ describe("isNewChat", () => {
     const first = point("alpha", T0);
     expect(isNewChat(point("alpha", T0), first, null)).toBe(true);
     expect(isNewChat(point("beta", T0), first, null)).toBe(false);
+  });
+});
+
+describe("fillReferral", () => {
+  const bare = { source: null, type: null, adId: null, adsContext: null };
+  const full = { source: "ADS", type: "OPEN_THREAD", adId: "ad_1", adsContext: '{"ad_title":"t"}' };
+
+  test("keeps the first report and fills its gaps from the second, in either order", () => {
+    expect(fillReferral(bare, full)).toEqual(full);
+    expect(fillReferral(full, bare)).toEqual(full);
+  });
+
+  test("never overwrites a detail the first report had", () => {
+    expect(fillReferral({ ...full, source: "SHORTLINKS" }, full).source).toBe("SHORTLINKS");
+  });
+
+  test("with nothing before it, the report is taken as it is", () => {
+    expect(fillReferral(undefined, bare)).toBe(bare);
   });
 });

@@ -198,6 +198,23 @@ describe("messages", () => {
     expect(embedded.referrals.edges[0].node).toMatchObject({ ref: "qr_berlin", isNewChat: true });
   });
 
+  test.each([
+    ["message first", ["message", "referral"]],
+    ["referral event first", ["referral", "message"]],
+  ])("details only the referral event has fill in the referral the message carried (%s)", async (name, order) => {
+    const chatId = `ch_fill_${name.split(" ")[0]}`;
+    const at = Date.parse("2026-11-03T10:00:00Z");
+    const events = {
+      message: messageEvent({ chatId, postedAt: at, extra: { platform_data: { referral: { ref: "ad_summer" } } } }),
+      referral: referralEvent({ chat: chatId, ref: "ad_summer", source: "ADS", receivedAt: at, extra: { ad_id: "ad_9" } }),
+    } as Record<string, object>;
+    for (const kind of order) await server.deliver(events[kind]);
+    const filled = await chat(chatId);
+    expect(filled.referrals.totalCount).toBe(1);
+    expect(filled.referrals.edges[0].node).toMatchObject({ ref: "ad_summer", source: "ADS", adId: "ad_9" });
+    expect(filled.metadata.referral).toMatchObject({ ref: "ad_summer", source: "ADS", type: "OPEN_THREAD" });
+  });
+
   test("a message without a chat id is REJECTED", async () => {
     const event = messageEvent({ chatId: null });
     expect((await server.deliver(event)).body.status).toBe("REJECTED");
