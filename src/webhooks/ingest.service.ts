@@ -95,12 +95,13 @@ export class IngestService {
       }
     });
 
-    for (const [id, count] of duplicates)
-      await manager.createQueryBuilder().update(WebhookEvent).set({ duplicates: () => `duplicates + ${count}` }).where("id = :id", { id }).execute();
     if (fresh.length > 0) {
       await insertQuery(manager, WebhookEvent, fresh.map(({ delivery, interpretation }) => this.inboxRow(delivery, interpretation))).execute();
       await this.applyEffects(manager, fresh.map((f) => f.interpretation));
     }
+    // After the inserts: a duplicate may repeat an event first seen earlier in this same batch.
+    for (const [id, count] of duplicates)
+      await manager.createQueryBuilder().update(WebhookEvent).set({ duplicates: () => `duplicates + ${count}` }).where("id = :id", { id }).execute();
     return outcomes;
   }
 

@@ -139,6 +139,15 @@ describe("referral.received", () => {
     expect(body.data.webhookEvents.edges.find((e: any) => e.node.id === event.id).node).toEqual({ id: event.id, duplicates: 2, status: "PROCESSED" });
   });
 
+  test("a duplicate that arrives together with its original is counted too", async () => {
+    const event = referralEvent({ chat: "ch_dup_together", ref: "dup" });
+    // Deliveries in front keep a batch committing while the copies arrive, so the copies share the next batch.
+    const inFront = Array.from({ length: 8 }, (_, i) => server.deliver(referralEvent({ chat: "ch_dup_front", ref: `front_${i}` })));
+    const answers = await Promise.all([...inFront, ...Array.from({ length: 4 }, () => server.deliver(event))]);
+    expect(answers.slice(8).filter((a) => a.body.duplicate)).toHaveLength(3);
+    expect(Number((await inbox(event.id)).duplicates)).toBe(3);
+  });
+
   test.each([
     ["an empty ref", "", "ref is empty"],
     ["a ref of 2,084 characters", "a".repeat(2084), "ref is 2084 characters long; Meta allows at most 2083"],
