@@ -20,46 +20,58 @@ const SENSITIVE: ReadonlySet<ConfigVariable> = new Set(["POSTPROXY_WEBHOOK_SECRE
 export class ConfigError extends Error {}
 
 export class Config {
-  @IsInt({ context: "PORT" }) @Min(0, { context: "PORT" }) @Max(65535, { context: "PORT" })
+  @IsInt() @Min(0) @Max(65535)
   port: number;
 
-  @IsString({ context: "HOST" }) @MinLength(1, { context: "HOST" })
+  @IsString() @MinLength(1)
   host: string;
 
   @Matches(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, {
-    context: "DATABASE_URL",
     message: "must be sqlite:<path>, sqlite::memory: or postgres://…",
   })
   databaseUrl: string;
 
-  @IsString({ each: true, context: "POSTPROXY_WEBHOOK_SECRET" })
-  @MinLength(1, { each: true, context: "POSTPROXY_WEBHOOK_SECRET", message: "must not contain an empty secret" })
+  @IsString({ each: true })
+  @MinLength(1, { each: true, message: "must not contain an empty secret" })
   webhookSecrets: string[];
 
-  @IsOptional() @IsString({ context: "REFGRAPH_ADMIN_KEY" })
-  @MinLength(16, { context: "REFGRAPH_ADMIN_KEY", message: "must be at least 16 characters" })
+  @IsOptional() @IsString()
+  @MinLength(16, { message: "must be at least 16 characters" })
   adminKey?: string;
 
-  @IsBoolean({ context: "STORE_MESSAGE_BODIES", message: "must be true or false" })
+  @IsBoolean({ message: "must be true or false" })
   storeMessageBodies: boolean;
 
-  @IsOptional() @IsInt({ context: "WEBHOOK_TOLERANCE_SECONDS", message: "must be a whole number of seconds" })
-  @Min(1, { context: "WEBHOOK_TOLERANCE_SECONDS" })
+  @IsOptional() @IsInt({ message: "must be a whole number of seconds" })
+  @Min(1)
   webhookToleranceSeconds?: number;
 
-  @Matches(/^https?:\/\/[^/\s,]+$/, { each: true, context: "CORS_ORIGINS", message: "each origin must look like https://app.example.com" })
+  @Matches(/^https?:\/\/[^/\s,]+$/, { each: true, message: "each origin must look like https://app.example.com" })
   corsOrigins: string[];
 
-  @IsIn(["production", "development", "test"], { context: "NODE_ENV" })
+  @IsIn(["production", "development", "test"])
   nodeEnv: string;
 
-  @IsIn(["fatal", "error", "warn", "info", "debug", "trace", "silent"], { context: "LOG_LEVEL" })
+  @IsIn(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
   logLevel: string;
 
   get isProduction(): boolean {
     return this.nodeEnv === "production";
   }
 }
+
+const VARIABLE_OF = {
+  port: "PORT",
+  host: "HOST",
+  databaseUrl: "DATABASE_URL",
+  webhookSecrets: "POSTPROXY_WEBHOOK_SECRET",
+  adminKey: "REFGRAPH_ADMIN_KEY",
+  storeMessageBodies: "STORE_MESSAGE_BODIES",
+  webhookToleranceSeconds: "WEBHOOK_TOLERANCE_SECONDS",
+  corsOrigins: "CORS_ORIGINS",
+  nodeEnv: "NODE_ENV",
+  logLevel: "LOG_LEVEL",
+} as const satisfies Partial<Record<keyof Config, ConfigVariable>>;
 
 const list = (value: string | undefined) =>
   value === undefined || value.trim() === "" ? [] : value.split(",").map((item) => item.trim());
@@ -82,10 +94,10 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     logLevel: env.LOG_LEVEL || "info",
   });
   const problems = validateSync(config).map((error) => {
-    const constraint = Object.keys(error.constraints ?? {})[0];
-    const variable = error.contexts?.[constraint] as ConfigVariable;
+    const variable = VARIABLE_OF[error.property as keyof typeof VARIABLE_OF];
+    const problem = Object.values(error.constraints ?? {})[0].replace(`${error.property} `, "");
     const shown = SENSITIVE.has(variable) ? "" : ` (got ${JSON.stringify(env[variable])})`;
-    return `${variable}: ${error.constraints?.[constraint]}${shown}`;
+    return `${variable}: ${problem}${shown}`;
   });
   if (config.isProduction) {
     if (config.webhookSecrets.length === 0) problems.push("POSTPROXY_WEBHOOK_SECRET: is required when NODE_ENV=production");

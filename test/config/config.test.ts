@@ -73,7 +73,7 @@ describe("loadConfig", () => {
     ["CORS_ORIGINS", "not-an-origin"],
     ["LOG_LEVEL", "loud"],
     ["NODE_ENV", "staging"],
-  ])("%s=%s stops the start with an error naming %s and the value given", (variable, value) => {
+  ])("%s=%s stops the start with an error naming the variable and the value given", (variable, value) => {
     const error = configError({ [variable]: value });
     expect(error.message).toContain(`${variable}:`);
     expect(error.message).toContain(JSON.stringify(value));
@@ -149,12 +149,17 @@ describe("the server process", () => {
     return port;
   }
 
+  /** Whether anything accepts a TCP connection on the port. */
   const answers = (port: number) =>
     new Promise<boolean>((resolve) => {
       const socket = connect(port, "127.0.0.1");
-      socket.once("connect", () => resolve(true)).once("error", () => resolve(false));
-      socket.setTimeout(1000, () => resolve(false));
-    }).finally(() => undefined);
+      const settle = (accepted: boolean) => {
+        socket.destroy();
+        resolve(accepted);
+      };
+      socket.once("connect", () => settle(true)).once("error", () => settle(false));
+      socket.setTimeout(1000, () => settle(false));
+    });
 
   function start(env: Record<string, string>) {
     // Only what is given here: the parent's NODE_ENV, TEST_DATABASE_URL and the like must not leak in.
