@@ -16,7 +16,11 @@ async function main() {
     if (closing) return;
     closing = true;
     app.log.info(`${signal}: no longer accepting; finishing in-flight requests and commits`);
+    // Requests in flight when closing began are answered on keep-alive sockets after close() swept the idle ones:
+    // reap those as they go idle, or each holds the process open for Fastify's 72 s keepAliveTimeout.
+    const reaper = setInterval(() => app.server.closeIdleConnections(), 100);
     await app.close();
+    clearInterval(reaper);
     await store.close();
     process.exit(0);
   };
