@@ -1,5 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import sqlite3 from "sqlite3";
 import { DataSource, DataSourceOptions, Logger } from "typeorm";
 import { ApiKey } from "../auth/api-key.entity";
 import { Chat } from "../chats/chat.entity";
@@ -7,6 +8,10 @@ import { Message } from "../chats/message.entity";
 import { Referral } from "../referrals/referral.entity";
 import { WebhookEvent } from "../webhooks/webhook-event.entity";
 import { migrations } from "./migrations";
+
+// TypeORM switches sqlite3 to verbose mode, which formats every argument of every call (SQL and all parameters)
+// with util.inspect to build long stack traces: on the ingest path that cost more than the SQL itself.
+const quietSqlite = { ...sqlite3, verbose: () => sqlite3 };
 
 export const entities = [Chat, Referral, Message, WebhookEvent, ApiKey];
 
@@ -19,7 +24,7 @@ export interface DataSourceExtras {
 export function dataSourceOptions(databaseUrl: string, extras: DataSourceExtras = {}): DataSourceOptions {
   const common = { entities, migrations, synchronize: false, logger: extras.logger, logging: extras.logger ? true : false };
   if (databaseUrl.startsWith("sqlite:")) {
-    return { ...common, type: "sqlite", database: databaseUrl.slice("sqlite:".length), enableWAL: true, busyTimeout: 5000 };
+    return { ...common, type: "sqlite", driver: quietSqlite, database: databaseUrl.slice("sqlite:".length), enableWAL: true, busyTimeout: 5000 };
   }
   const searchPath = extras.schema ? { options: `-c search_path=${extras.schema}` } : {};
   return { ...common, type: "postgres", url: databaseUrl, schema: extras.schema, extra: { max: 10, ...searchPath } };

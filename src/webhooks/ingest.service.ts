@@ -4,6 +4,7 @@ import { Chat } from "../chats/chat.entity";
 import { mergeMessage } from "../chats/message-state";
 import { Message } from "../chats/message.entity";
 import { isPostgres } from "../db/data-source";
+import { bulkInsert, overwriteOnConflict } from "../db/bulk-insert";
 import { WriteBatcher } from "../db/write-batcher";
 import { Referral } from "../referrals/referral.entity";
 import { fillReferral } from "../referrals/referral-order";
@@ -75,33 +76,39 @@ export class IngestService {
     if (replayed.length > 0)
       await manager.createQueryBuilder().delete().from(WebhookEvent).where("id IN (:...replayed)", { replayed }).andWhere("status = :failed", { failed: WebhookEventStatus.FAILED }).execute();
 
+    // Reads go out together and writes go out together: every await is a trip through the event loop, which is
+    // busy with incoming requests, and the database would sit idle waiting for each one.
     const ids = [...new Set(batch.map((d) => d.envelope.id))];
-    const stored = new Map(
-      (await manager.createQueryBuilder(WebhookEvent, "e").select(["e.id", "e.status"]).where("e.id IN (:...ids)", { ids }).getMany()).map((e) => [e.id, e.status]),
-    );
+    const [storedEvents, chats, messages] = await Promise.all([
+      manager.createQueryBuilder(WebhookEvent, "e").select(["e.id", "e.status"]).where("e.id IN (:...ids)", { ids }).getMany(),
+      readById(manager, Chat, interpretations.flatMap((i) => (i.chat ? [i.chat.id] : []))),
+      readById(manager, Message, interpretations.flatMap((i) => (i.message ? [i.message.id] : []))),
+    ]);
+    const stored = new Map(storedEvents.map((e) => [e.id, e.status]));
     const outcomes: IngestOutcome[] = [];
-    const fresh: { delivery: Delivery; interpretation: Interpretation }[] = [];
-    const duplicates = new Map<string, number>();
+    const fresh = new Map<string, { row: WebhookEvent; interpretation: Interpretation }>();
+    const repeats = new Map<string, number>();
     batch.forEach((delivery, i) => {
       const id = delivery.envelope.id;
-      const seen = stored.get(id);
-      if (seen) {
-        duplicates.set(id, (duplicates.get(id) ?? 0) + 1);
-        outcomes.push({ status: seen, duplicate: true });
-      } else {
-        stored.set(id, interpretations[i].status);
-        fresh.push({ delivery, interpretation: interpretations[i] });
-        outcomes.push({ status: interpretations[i].status, duplicate: false });
-      }
+      const first = fresh.get(id);
+      if (first) first.row.duplicates += 1;
+      else if (stored.has(id)) repeats.set(id, (repeats.get(id) ?? 0) + 1);
+      else fresh.set(id, { row: this.inboxRow(delivery, interpretations[i]), interpretation: interpretations[i] });
+      const status = first?.row.status ?? stored.get(id) ?? interpretations[i].status;
+      outcomes.push({ status, duplicate: Boolean(first) || stored.has(id) });
     });
 
-    if (fresh.length > 0) {
-      await insertQuery(manager, WebhookEvent, fresh.map(({ delivery, interpretation }) => this.inboxRow(delivery, interpretation))).execute();
-      await this.applyEffects(manager, fresh.map((f) => f.interpretation));
-    }
-    // After the inserts: a duplicate may repeat an event first seen earlier in this same batch.
-    for (const [id, count] of duplicates)
-      await manager.createQueryBuilder().update(WebhookEvent).set({ duplicates: () => `duplicates + ${count}` }).where("id = :id", { id }).execute();
+    const applied = [...fresh.values()].map((f) => f.interpretation);
+    const chatFacts = applied.flatMap((i) => (i.chat ? [i.chat] : []));
+    await Promise.all([
+      bulkInsert(manager, WebhookEvent, [...fresh.values()].map((f) => f.row)),
+      bulkInsert(manager, Chat, fold(chats, chatFacts, mergeChat), overwriteOnConflict(manager, Chat, "id")),
+      bulkInsert(manager, Message, fold(messages, applied.flatMap((i) => (i.message ? [i.message] : [])), mergeMessage), overwriteOnConflict(manager, Message, "id")),
+      insertReferrals(manager, chatFacts.flatMap((c) => (c.referral ? [c.referral] : []))),
+      ...[...repeats].map(([id, count]) =>
+        manager.createQueryBuilder().update(WebhookEvent).set({ duplicates: () => `duplicates + ${count}` }).where("id = :id", { id }).execute(),
+      ),
+    ]);
     return outcomes;
   }
 
@@ -116,14 +123,6 @@ export class IngestService {
       error: interpretation.error,
       duplicates: delivery.replayOf?.duplicates ?? 0,
     });
-  }
-
-  private async applyEffects(manager: EntityManager, interpretations: Interpretation[]): Promise<void> {
-    const chats = interpretations.flatMap((i) => (i.chat ? [i.chat] : []));
-    const messages = interpretations.flatMap((i) => (i.message ? [i.message] : []));
-    await mergeInto(manager, Chat, chats, mergeChat);
-    await mergeInto(manager, Message, messages, mergeMessage);
-    await insertReferrals(manager, chats.flatMap((c) => (c.referral ? [c.referral] : [])));
   }
 
   /**
@@ -150,14 +149,11 @@ export class IngestService {
     const row = this.inboxRow(delivery, { status: WebhookEventStatus.FAILED, error: reason });
     await this.db.transaction(async (manager) => {
       if (delivery.replayOf) await manager.update(WebhookEvent, { id: row.id }, { error: reason });
-      else await insertQuery(manager, WebhookEvent, [row]).orIgnore().execute();
+      else await bulkInsert(manager, WebhookEvent, [row], "ON CONFLICT (id) DO NOTHING");
     });
     return { status: WebhookEventStatus.FAILED, duplicate: false };
   }
 }
-
-const insertQuery = <E extends ObjectLiteral>(manager: EntityManager, entity: EntityTarget<E>, rows: E[]) =>
-  manager.createQueryBuilder().insert().into(entity).values(rows as never).updateEntity(false);
 
 /**
  * The same (chat, ref, time) carried by a referral event and by a message event is one referral: the first event
@@ -170,22 +166,20 @@ async function insertReferrals(manager: EntityManager, facts: ReferralFacts[]): 
     const key = `${fact.chatId}\u0000${fact.ref}\u0000${fact.receivedAt.getTime()}`;
     byKey.set(key, fillReferral(byKey.get(key), fact));
   }
-  const [insert, parameters] = insertQuery(manager, Referral, [...byKey.values()].map((f) => Object.assign(new Referral(), f))).getQueryAndParameters();
   const fill = ["source", "type", "ad_id", "ads_context"].map((column) => `${column} = COALESCE(referral.${column}, excluded.${column})`);
-  await manager.query(`${insert} ON CONFLICT (chat_id, ref, received_at) DO UPDATE SET ${fill.join(", ")}`, parameters);
+  const referrals = [...byKey.values()].map((fact) => Object.assign(new Referral(), fact));
+  await bulkInsert(manager, Referral, referrals, `ON CONFLICT (chat_id, ref, received_at) DO UPDATE SET ${fill.join(", ")}`);
 }
 
-/** Reads the rows these facts touch, folds the facts in with `merge`, and writes the results back in one upsert. */
-async function mergeInto<E extends ObjectLiteral & { id: string }, F extends { id: string }>(
-  manager: EntityManager,
-  entity: EntityTarget<E>,
-  facts: F[],
-  merge: (current: E | null, facts: F) => E,
-): Promise<void> {
-  if (facts.length === 0) return;
-  const ids = [...new Set(facts.map((f) => f.id))];
-  const rows = new Map((await manager.createQueryBuilder(entity, "row").where("row.id IN (:...ids)", { ids }).getMany()).map((row) => [row.id, row]));
+/** Folds each fact into its row with `merge`; returns the rows that changed. */
+function fold<E, F extends { id: string }>(rows: Map<string, E>, facts: F[], merge: (current: E | null, fact: F) => E): E[] {
   for (const fact of facts) rows.set(fact.id, merge(rows.get(fact.id) ?? null, fact));
-  const columns = manager.connection.getMetadata(entity).columns.map((c) => c.databaseName).filter((name) => name !== "id");
-  await insertQuery(manager, entity, [...rows.values()]).orUpdate(columns, ["id"]).execute();
+  return [...new Set(facts.map((fact) => fact.id))].map((id) => rows.get(id) as E);
+}
+
+/** The rows with these ids, by id. */
+async function readById<E extends ObjectLiteral & { id: string }>(manager: EntityManager, entity: EntityTarget<E>, ids: string[]): Promise<Map<string, E>> {
+  if (ids.length === 0) return new Map();
+  const rows = await manager.createQueryBuilder(entity, "row").where("row.id IN (:...ids)", { ids: [...new Set(ids)] }).getMany();
+  return new Map(rows.map((row) => [row.id, row]));
 }
