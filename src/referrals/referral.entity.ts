@@ -5,7 +5,6 @@ import { timeColumn } from "../db/columns";
 @ObjectType("Referral", { description: "One entry of a person into a DM thread through a ?ref= link, an ad or a plugin." })
 @Entity("referral")
 @Unique("UQ_referral_chat_ref_time", ["chatId", "ref", "receivedAt"])
-@Index("IDX_referral_chat_time", ["chatId", "receivedAt"])
 @Index("IDX_referral_ref_time", ["ref", "receivedAt"])
 export class Referral {
   @Field(() => ID)

@@ -22,13 +22,13 @@ registerEnumType(WebhookEventStatus, {
 @ObjectType("WebhookEvent")
 @Entity("webhook_event")
 @Index("IDX_webhook_event_received", ["receivedAt", "id"])
+@Index("IDX_webhook_event_status", ["status", "receivedAt"])
 export class WebhookEvent {
   @Field({ description: "Postproxy's event id, the dedupe key." })
   @PrimaryColumn({ type: "text" })
   id: string;
 
   @Field()
-  @Index("IDX_webhook_event_type")
   @Column({ type: "text" })
   type: string;
 
@@ -45,7 +45,6 @@ export class WebhookEvent {
   receivedAt: Date;
 
   @Field(() => WebhookEventStatus)
-  @Index("IDX_webhook_event_status")
   @Column({ type: "text" })
   status: WebhookEventStatus;
 

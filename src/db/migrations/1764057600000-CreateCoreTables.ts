@@ -53,7 +53,6 @@ export class CreateCoreTables1764057600000 implements MigrationInterface {
         ],
         uniques: [new TableUnique({ name: "UQ_referral_chat_ref_time", columnNames: ["chat_id", "ref", "received_at"] })],
         indices: [
-          new TableIndex({ name: "IDX_referral_chat_time", columnNames: ["chat_id", "received_at"] }),
           new TableIndex({ name: "IDX_referral_ref_time", columnNames: ["ref", "received_at"] }),
           new TableIndex({ name: "IDX_referral_received_at", columnNames: ["received_at"] }),
         ],
@@ -95,8 +94,7 @@ export class CreateCoreTables1764057600000 implements MigrationInterface {
         ],
         indices: [
           new TableIndex({ name: "IDX_webhook_event_received", columnNames: ["received_at", "id"] }),
-          new TableIndex({ name: "IDX_webhook_event_type", columnNames: ["type"] }),
-          new TableIndex({ name: "IDX_webhook_event_status", columnNames: ["status"] }),
+          new TableIndex({ name: "IDX_webhook_event_status", columnNames: ["status", "received_at"] }),
         ],
       }),
     );
