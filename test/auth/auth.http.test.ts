@@ -1,29 +1,14 @@
-import { execFile } from "node:child_process";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { ADMIN_KEY, startServer, TestDatabase, TestServer } from "../helpers/server";
+import { runCli } from "../helpers/processes";
+import { ADMIN_KEY, startServer, TestServer } from "../helpers/server";
 
-const CLI = join(__dirname, "../../dist/src/cli/main.js");
 const QUERY = `{ webhookEvents(first: 1) { totalCount } }`;
 const MUTATION = `mutation { replayWebhookEvent(id: "x") { id } }`;
 
-/** The server's DATABASE_URL as an operator would give it to the CLI; on PostgreSQL, pointed at the test schema. */
-function cliDatabaseUrl(database: TestDatabase): string {
-  if (!database.schema) return database.url;
-  const options = encodeURIComponent(`-c search_path=${database.schema}`);
-  return `${database.url}${database.url.includes("?") ? "&" : "?"}options=${options}`;
-}
-
 /** Runs `refgraph <args>` against the server's database and returns its standard output. */
-function cli(server: TestServer, ...args: string[]): Promise<string> {
-  return new Promise((resolve, reject) =>
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      { cwd: tmpdir(), env: { PATH: process.env.PATH ?? "", DATABASE_URL: cliDatabaseUrl(server.database) } },
-      (error, stdout, stderr) => (error ? reject(new Error(`refgraph ${args.join(" ")} failed: ${stderr}`)) : resolve(stdout.trim())),
-    ),
-  );
+async function cli(server: TestServer, ...args: string[]): Promise<string> {
+  const run = await runCli(server.database, ...args);
+  if (run.code !== 0) throw new Error(`refgraph ${args.join(" ")} failed: ${run.stderr}`);
+  return run.stdout.trim();
 }
 
 const code = (response: { body: any }) => response.body.errors?.[0]?.extensions?.code;

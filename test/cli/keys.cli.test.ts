@@ -1,48 +1,10 @@
-import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { openStore, Store } from "../../src/db/data-source";
-import { createTestDatabase, TestDatabase } from "../helpers/server";
+import { runCli, useTestStore } from "../helpers/processes";
 
-const CLI = join(__dirname, "../../dist/src/cli/main.js");
+const context = useTestStore();
+const refgraph = (...args: string[]) => runCli(context.database, ...args);
 
-let database: TestDatabase;
-let store: Store;
-beforeAll(async () => {
-  database = await createTestDatabase();
-  store = await openStore(database.url, { schema: database.schema });
-});
-afterAll(async () => {
-  await store.close();
-  await database.drop();
-});
-
-/** The database's URL as an operator would give it to the CLI; on PostgreSQL, pointed at the test schema. */
-function cliDatabaseUrl(): string {
-  if (!database.schema) return database.url;
-  const options = encodeURIComponent(`-c search_path=${database.schema}`);
-  return `${database.url}${database.url.includes("?") ? "&" : "?"}options=${options}`;
-}
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function refgraph(...args: string[]): Promise<Run> {
-  return new Promise((resolve) =>
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      { cwd: tmpdir(), env: { PATH: process.env.PATH ?? "", DATABASE_URL: cliDatabaseUrl() } },
-      (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
-    ),
-  );
-}
-
-const rowsNamed = (name: string) => store.reader.query(`SELECT * FROM api_key WHERE name = '${name}'`);
+const rowsNamed = (name: string) => context.store.reader.query(`SELECT * FROM api_key WHERE name = '${name}'`);
 
 test("keys create prints the new key as its one and only line", async () => {
   const run = await refgraph("keys", "create", "--name", "dashboard", "--scope", "read");

@@ -1,7 +1,8 @@
 import { ChildProcess, spawn } from "node:child_process";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { ConfigError, loadConfig, startupWarnings } from "../../src/config/config";
+import { freePort, processDatabaseUrl } from "../helpers/processes";
 import { createTestDatabase } from "../helpers/server";
 
 const MAIN = join(__dirname, "../../dist/src/main.js");
@@ -140,15 +141,6 @@ describe("startupWarnings", () => {
 });
 
 describe("the server process", () => {
-  /** A port nothing listens on right now. */
-  async function freePort(): Promise<number> {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as { port: number };
-    await new Promise((resolve) => server.close(resolve));
-    return port;
-  }
-
   /** Whether anything accepts a TCP connection on the port. */
   const answers = (port: number) =>
     new Promise<boolean>((resolve) => {
@@ -197,9 +189,7 @@ describe("the server process", () => {
   test("in development without a secret or an admin key it starts, warns about both, and stops cleanly on SIGTERM", async () => {
     const database = await createTestDatabase();
     const port = await freePort();
-    const databaseUrl = database.schema
-      ? `${database.url}${database.url.includes("?") ? "&" : "?"}options=${encodeURIComponent(`-c search_path=${database.schema}`)}`
-      : database.url;
+    const databaseUrl = processDatabaseUrl(database);
     const { child, output, exited } = start({ NODE_ENV: "development", PORT: String(port), DATABASE_URL: databaseUrl });
     try {
       let healthy = false;

@@ -1,27 +1,17 @@
-import { openStore, Store } from "../../src/db/data-source";
-import { createTestDatabase, TestDatabase } from "../helpers/server";
+import { useTestStore } from "../helpers/processes";
 
 const TABLES = ["chat", "referral", "message", "webhook_event", "api_key"];
 
-let database: TestDatabase;
-let store: Store;
-beforeAll(async () => {
-  database = await createTestDatabase();
-  store = await openStore(database.url, { schema: database.schema });
-});
-afterAll(async () => {
-  await store.close();
-  await database.drop();
-});
+const context = useTestStore();
 
 /** The SQL TypeORM would run to bring the database in line with the entities: none when migrations match them. */
 async function schemaDiff(): Promise<string[]> {
-  const { upQueries } = await store.writer.driver.createSchemaBuilder().log();
+  const { upQueries } = await context.store.writer.driver.createSchemaBuilder().log();
   return upQueries.map((query) => query.query);
 }
 
 async function existingTables(): Promise<string[]> {
-  const runner = store.writer.createQueryRunner();
+  const runner = context.store.writer.createQueryRunner();
   try {
     const present: string[] = [];
     for (const table of TABLES) if (await runner.hasTable(table)) present.push(table);
@@ -38,13 +28,13 @@ test("after the migrations run on open, the database matches every entity exactl
 });
 
 test("undoing the migration drops every table, and running the migrations again restores them", async () => {
-  await store.writer.undoLastMigration({ transaction: "each" });
+  await context.store.writer.undoLastMigration({ transaction: "each" });
   expect(await existingTables()).toEqual([]);
-  expect(await store.writer.showMigrations()).toBe(true);
+  expect(await context.store.writer.showMigrations()).toBe(true);
 
-  const applied = await store.writer.runMigrations({ transaction: "each" });
+  const applied = await context.store.writer.runMigrations({ transaction: "each" });
   expect(applied.map((migration) => migration.name)).toEqual(["CreateCoreTables1764057600000"]);
   expect(await existingTables()).toEqual(TABLES);
   expect(await schemaDiff()).toEqual([]);
-  expect(await store.writer.showMigrations()).toBe(false);
+  expect(await context.store.writer.showMigrations()).toBe(false);
 });

@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { compareReferrals, fillReferral, isNewChat, ReferralPoint } from "../../src/referrals/referral-order";
+import { compareReferrals, fillReferral, isNewChat, ReferralDetails, ReferralPoint } from "../../src/referrals/referral-order";
 
 const T0 = Date.parse("2026-08-20T09:00:00.000Z");
 const point = (ref: string, millis: number): ReferralPoint => ({ ref, receivedAt: new Date(millis) });
@@ -67,8 +67,8 @@ describe("isNewChat", () => {
 });
 
 describe("fillReferral", () => {
-  const bare = { source: null, type: null, adId: null, adsContext: null };
-  const full = { source: "ADS", type: "OPEN_THREAD", adId: "ad_1", adsContext: '{"ad_title":"t"}' };
+  const bare: ReferralDetails = { source: null, type: null, adId: null, adsContext: null };
+  const full: ReferralDetails = { source: "ADS", type: "OPEN_THREAD", adId: "ad_1", adsContext: '{"ad_title":"t"}' };
 
   test("keeps the first report and fills its gaps from the second, in either order", () => {
     expect(fillReferral(bare, full)).toEqual(full);

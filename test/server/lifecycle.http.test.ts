@@ -1,10 +1,10 @@
 import { spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openStore } from "../../src/db/data-source";
 import { signatureHeader } from "../../src/webhooks/signature";
 import { referralEvent } from "../helpers/events";
+import { freePort, processDatabaseUrl } from "../helpers/processes";
 import { createTestDatabase, SECRET, startServer, TestServer } from "../helpers/server";
 
 const MAIN = join(__dirname, "../../dist/src/main.js");
@@ -44,14 +44,6 @@ test("GET /readyz answers 503 with an error once the database is gone, while /he
   }
 });
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
-
 /** Signs and posts one delivery; status 0 when the connection was refused or cut. */
 async function deliver(url: string, event: { id: string }) {
   const body = JSON.stringify(event);
@@ -81,9 +73,7 @@ test("on SIGTERM the server answers the deliveries in flight, refuses new ones, 
   const database = await createTestDatabase();
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const databaseUrl = database.schema
-    ? `${database.url}${database.url.includes("?") ? "&" : "?"}options=${encodeURIComponent(`-c search_path=${database.schema}`)}`
-    : database.url;
+  const databaseUrl = processDatabaseUrl(database);
   // Opened (and migrated) before the server starts, so the two never migrate at once. Its second connection holds the
   // write lock below, keeping the deliveries in flight (received, waiting to commit) for as long as the test decides:
   // SQLite writers wait on it (busy timeout 5 s), PostgreSQL inserts wait on the table lock.
