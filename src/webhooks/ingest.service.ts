@@ -100,7 +100,7 @@ export class IngestService {
 
     const applied = [...fresh.values()].map((f) => f.interpretation);
     const chatFacts = applied.flatMap((i) => (i.chat ? [i.chat] : []));
-    await Promise.all([
+    await allSettled([
       bulkInsert(manager, WebhookEvent, [...fresh.values()].map((f) => f.row)),
       bulkInsert(manager, Chat, fold(chats, chatFacts, mergeChat), overwriteOnConflict(manager, Chat, "id")),
       bulkInsert(manager, Message, fold(messages, applied.flatMap((i) => (i.message ? [i.message] : [])), mergeMessage), overwriteOnConflict(manager, Message, "id")),
@@ -169,6 +169,15 @@ async function insertReferrals(manager: EntityManager, facts: ReferralFacts[]): 
   const fill = ["source", "type", "ad_id", "ads_context"].map((column) => `${column} = COALESCE(referral.${column}, excluded.${column})`);
   const referrals = [...byKey.values()].map((fact) => Object.assign(new Referral(), fact));
   await bulkInsert(manager, Referral, referrals, `ON CONFLICT (chat_id, ref, received_at) DO UPDATE SET ${fill.join(", ")}`);
+}
+
+/**
+ * Like Promise.all, but rejects only once every statement has finished: the rollback that follows a failure must
+ * not overtake a write still queued on the connection, which would then run outside the transaction.
+ */
+async function allSettled(writes: Promise<unknown>[]): Promise<void> {
+  const failed = (await Promise.allSettled(writes)).find((result) => result.status === "rejected");
+  if (failed) throw (failed as PromiseRejectedResult).reason;
 }
 
 /** Folds each fact into its row with `merge`; returns the rows that changed. */
