@@ -8,6 +8,7 @@ import { ApiKeyService, Caller } from "./auth/api-key.service";
 import { ChatService } from "./chats/chat.service";
 import { Config } from "./config/config";
 import { Store } from "./db/data-source";
+import { loggableError } from "./errors";
 import { Context, createLoaders, Services } from "./graphql/context";
 import { queryLimitsPlugin } from "./graphql/limits";
 import { buildRefgraphSchema } from "./graphql/schema";
@@ -23,13 +24,17 @@ export interface AppOptions {
 
 const OPEN_ACCESS: Caller = { name: "anonymous (REFGRAPH_ADMIN_KEY unset)", scope: "admin" };
 
+/** Request logs without keys or signatures, and errors without the data they were carrying. */
+export const loggerOptions = (level: string) => ({
+  level,
+  redact: ["req.headers.authorization", 'req.headers["x-postproxy-signature"]'],
+  serializers: { err: loggableError },
+});
+
 /** Builds the whole server without listening: main.ts listens, tests listen on port 0. */
 export async function buildApp(config: Readonly<Config>, store: Store, options: AppOptions = {}): Promise<FastifyInstance> {
   const now = options.now ?? (() => new Date());
-  const app = Fastify({
-    logger: { level: config.logLevel, redact: ["req.headers.authorization", 'req.headers["x-postproxy-signature"]'] },
-    forceCloseConnections: "idle",
-  });
+  const app = Fastify({ logger: loggerOptions(config.logLevel), forceCloseConnections: "idle" });
   const ingest = new IngestService(store.writer, {
     storeMessageBodies: config.storeMessageBodies,
     onFailure: (eventId, error) => app.log.error({ err: error, eventId }, "webhook event FAILED; kept for replayWebhookEvent"),

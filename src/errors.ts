@@ -39,3 +39,13 @@ export const forbidden = (message: string) => new RefgraphError("FORBIDDEN", mes
 export const badUserInput = (argument: string, problem: string) =>
   new RefgraphError("BAD_USER_INPUT", `Argument '${argument}' ${problem}.`);
 export const notFound = (what: string) => new RefgraphError("NOT_FOUND", `${what} does not exist.`);
+
+/**
+ * What a log line keeps of an error: its type, message, code and stack. Never the SQL parameters a failed query
+ * carries (webhook bodies, message text) or anything else attached to it.
+ */
+export function loggableError(error: unknown): { type: string; message: string; stack: string; code?: unknown } {
+  const cause = error instanceof GraphQLError && error.originalError ? error.originalError : error;
+  if (!(cause instanceof Error)) return { type: typeof cause, message: String(cause), stack: "" };
+  return { type: cause.name, message: cause.message, code: (cause as { code?: unknown }).code, stack: cause.stack ?? "" };
+}
