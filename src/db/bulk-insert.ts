@@ -13,6 +13,7 @@ export async function bulkInsert<E extends ObjectLiteral>(manager: EntityManager
   const metadata = manager.connection.getMetadata(entity);
   const columns = metadata.columns.filter((column) => !column.isGenerated);
   const placeholder = isPostgres(manager.connection) ? (n: number) => `$${n}` : () => "?";
+  const names = columns.map((column) => column.databaseName).join(", ");
   const rowsPerStatement = Math.floor(MAX_PARAMETERS / columns.length);
   for (let start = 0; start < rows.length; start += rowsPerStatement) {
     const parameters: unknown[] = [];
@@ -20,7 +21,6 @@ export async function bulkInsert<E extends ObjectLiteral>(manager: EntityManager
       const values = columns.map((column) => placeholder(parameters.push(column.getEntityValue(row, true) ?? null)));
       return `(${values.join(", ")})`;
     });
-    const names = columns.map((column) => column.databaseName).join(", ");
     await manager.query(`INSERT INTO ${metadata.tableName} (${names}) VALUES ${tuples.join(", ")} ${suffix}`, parameters);
   }
 }

@@ -95,7 +95,11 @@ export class ReferralService {
       .setParameters({ chatIds, ...cursor?.parameters, limit: limit + 1 });
     const rows = limit === 0 ? [] : await sortNewestFirst(query, newestFirst).getMany();
     const histories = new Map<string, Referral[]>();
-    for (const row of rows) histories.set(row.chatId, [...(histories.get(row.chatId) ?? []), row]);
+    for (const row of rows) {
+      const history = histories.get(row.chatId);
+      if (history) history.push(row);
+      else histories.set(row.chatId, [row]);
+    }
     // Counted once for all these chats, and only if some chat's totalCount is asked for.
     let counts: Promise<Map<string, number>> | undefined;
     const countFor = async (chatId: string) => (await (counts ??= this.countsForChats(chatIds))).get(chatId) ?? 0;
