@@ -37,6 +37,7 @@ export async function buildApp(config: Readonly<Config>, store: Store, options: 
   const app = Fastify({ logger: loggerOptions(config.logLevel), forceCloseConnections: "idle" });
   const ingest = new IngestService(store.writer, {
     storeMessageBodies: config.storeMessageBodies,
+    grammar: config.grammar,
     onFailure: (eventId, error) => app.log.error({ err: error, eventId }, "webhook event FAILED; kept for replayWebhookEvent"),
   });
   const services: Services = {

@@ -40,7 +40,7 @@ export class Chat {
   @Column({ name: "referral_received_at", ...timeColumn, nullable: true })
   referralReceivedAt: Date | null;
 
-  /** The earliest referral, by the same order: decides isNewChat without scanning the history. */
+  /** The earliest referral, by the same order: Chat.firstReferral without scanning the history. */
   @Column({ name: "first_referral_ref", type: "text", nullable: true })
   firstReferralRef: string | null;
 

@@ -4,12 +4,14 @@ import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "../config/config";
 import { openDatabase } from "../db/data-source";
+import { reparseReferrals } from "../referrals/reparse";
 import { keysCommand, UsageError } from "./keys";
 
 const USAGE = `usage: refgraph <command>
   keys create --name <name> --scope read|write   print a new API key (shown this once only)
   keys list                                       name, scope, created, status
   keys revoke <name>                              revoke a key at once
+  reparse                                         parse every stored ref again with the current REF_GRAMMAR
 Uses the server's DATABASE_URL (and .env when present).`;
 
 async function main(argv: string[]): Promise<number> {
@@ -19,14 +21,20 @@ async function main(argv: string[]): Promise<number> {
     options: { name: { type: "string" }, scope: { type: "string" }, help: { type: "boolean", short: "h" } },
   });
   const [command, ...rest] = positionals;
-  if (values.help || command !== "keys") {
+  if (values.help || !(command === "keys" || (command === "reparse" && rest.length === 0))) {
     (values.help ? console.log : console.error)(USAGE);
     return values.help ? 0 : 2;
   }
   if (existsSync(".env")) process.loadEnvFile(".env");
-  const db = await openDatabase(loadConfig(process.env).databaseUrl);
+  const config = loadConfig(process.env);
+  const db = await openDatabase(config.databaseUrl);
   try {
-    await keysCommand(db, rest, values, (line) => console.log(line));
+    if (command === "keys") await keysCommand(db, rest, values, (line) => console.log(line));
+    else {
+      // Batch by batch, outside one long transaction, so a running server's ingestion is never held up for long.
+      const { scanned, changed } = await reparseReferrals(db.manager, config.grammar);
+      console.log(`reparsed ${scanned} referrals with ${config.refGrammar ?? "the default key=value grammar"}: ${changed} changed`);
+    }
     return 0;
   } finally {
     await db.destroy();

@@ -1,4 +1,5 @@
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from "class-validator";
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, ValidateBy, validateSync } from "class-validator";
+import { refGrammar, RefGrammar } from "../referrals/ref-grammar";
 
 /** Every environment variable refgraph reads, with the one-line description README repeats. */
 export const CONFIG_VARIABLES = {
@@ -12,6 +13,7 @@ export const CONFIG_VARIABLES = {
   CORS_ORIGINS: "Comma-separated browser origins allowed to call /graphql (default none).",
   NODE_ENV: "production refuses to start without POSTPROXY_WEBHOOK_SECRET and REFGRAPH_ADMIN_KEY.",
   LOG_LEVEL: "fatal, error, warn, info (default), debug, trace or silent.",
+  REF_GRAMMAR: "How refs are parsed into campaign, channel and variant: unset for key=value segments (c=summer--ch=bio--v=b), or a template such as {campaign}--{channel}--{variant}.",
 } as const;
 
 export type ConfigVariable = keyof typeof CONFIG_VARIABLES;
@@ -55,6 +57,21 @@ export class Config {
   @IsIn(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
   logLevel: string;
 
+  @IsOptional()
+  @ValidateBy({
+    name: "refGrammar",
+    validator: {
+      validate: (value: string) => typeof refGrammar(value) === "function",
+      defaultMessage: (args) => `must be a template like {campaign}--{channel}--{variant}: it ${refGrammar(args?.value) as string}`,
+    },
+  })
+  refGrammar?: string;
+
+  /** The parser REF_GRAMMAR selects (valid once loadConfig has returned). */
+  get grammar(): RefGrammar {
+    return refGrammar(this.refGrammar) as RefGrammar;
+  }
+
   get isProduction(): boolean {
     return this.nodeEnv === "production";
   }
@@ -71,6 +88,7 @@ const VARIABLE_OF = {
   corsOrigins: "CORS_ORIGINS",
   nodeEnv: "NODE_ENV",
   logLevel: "LOG_LEVEL",
+  refGrammar: "REF_GRAMMAR",
 } as const satisfies Partial<Record<keyof Config, ConfigVariable>>;
 
 const list = (value: string | undefined) =>
@@ -92,6 +110,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     corsOrigins: list(env.CORS_ORIGINS),
     nodeEnv: env.NODE_ENV || "development",
     logLevel: env.LOG_LEVEL || "info",
+    refGrammar: env.REF_GRAMMAR || undefined,
   });
   const problems = validateSync(config).map((error) => {
     const variable = VARIABLE_OF[error.property as keyof typeof VARIABLE_OF];

@@ -1,8 +1,11 @@
-import { EntityManager, EntityTarget, ObjectLiteral } from "typeorm";
+import { DataSource, EntityManager, EntityTarget, ObjectLiteral } from "typeorm";
 import { isPostgres } from "./data-source";
 
 // Below SQLite's limit of 32,766 bound parameters per statement (PostgreSQL allows 65,535).
 const MAX_PARAMETERS = 30_000;
+
+/** The n-th (from 1) bound parameter in raw SQL: $n on PostgreSQL, ? on SQLite. */
+export const parameterMarker = (connection: DataSource): ((n: number) => string) => (isPostgres(connection) ? (n) => `$${n}` : () => "?");
 
 /**
  * A multi-row INSERT of entities, built directly: TypeORM's InsertQueryBuilder names and re-scans every parameter,
@@ -12,7 +15,7 @@ const MAX_PARAMETERS = 30_000;
 export async function bulkInsert<E extends ObjectLiteral>(manager: EntityManager, entity: EntityTarget<E>, rows: E[], suffix = ""): Promise<void> {
   const metadata = manager.connection.getMetadata(entity);
   const columns = metadata.columns.filter((column) => !column.isGenerated);
-  const placeholder = isPostgres(manager.connection) ? (n: number) => `$${n}` : () => "?";
+  const placeholder = parameterMarker(manager.connection);
   const names = columns.map((column) => column.databaseName).join(", ");
   const rowsPerStatement = Math.floor(MAX_PARAMETERS / columns.length);
   for (let start = 0; start < rows.length; start += rowsPerStatement) {

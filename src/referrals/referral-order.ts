@@ -10,14 +10,6 @@ export function compareReferrals(a: ReferralPoint, b: ReferralPoint): number {
   return a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0;
 }
 
-/**
- * A referral is a new chat's when it is the chat's first activity by time: the chat's earliest referral, with no
- * inbound message strictly before it (a referral carried inside the first message counts as new).
- */
-export function isNewChat(referral: ReferralPoint, firstReferral: ReferralPoint, firstInboundAt: Date | null): boolean {
-  return compareReferrals(referral, firstReferral) === 0 && (!firstInboundAt || firstInboundAt.getTime() >= referral.receivedAt.getTime());
-}
-
 export interface ReferralDetails {
   source: string | null;
   type: string | null;

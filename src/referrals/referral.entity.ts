@@ -42,4 +42,35 @@ export class Referral {
   /** Meta's ads_context_data as JSON text, kept as it came. */
   @Column({ name: "ads_context", type: "text", nullable: true })
   adsContext: string | null;
+
+  // The ref's parts under REF_GRAMMAR (re-derived by `refgraph reparse`); the raw ref above is never changed.
+  @Column({ type: "text", nullable: true })
+  campaign: string | null;
+
+  @Column({ type: "text", nullable: true })
+  channel: string | null;
+
+  @Column({ type: "text", nullable: true })
+  variant: string | null;
+
+  /** Other parts as JSON text: [{ "key": …, "value": … }], null when none. */
+  @Column({ type: "text", nullable: true })
+  tags: string | null;
+
+  // The referral's place in its chat's history (ReferralTimeline in src/analytics/attribution.ts), kept current by
+  // ingestion, so every attribution model and window is a condition on this one row.
+  /** The chat's first inbound message at or after this referral. */
+  @Column({ name: "first_reply_at", ...timeColumn, nullable: true })
+  firstReplyAt: Date | null;
+
+  /** That message, when it came before the chat's next referral. */
+  @Column({ name: "last_touch_reply_at", ...timeColumn, nullable: true })
+  lastTouchReplyAt: Date | null;
+
+  @Column({ name: "is_first_touch", type: "boolean", default: false })
+  isFirstTouch: boolean;
+
+  @Field({ description: "True when this referral is the chat's first activity: no earlier referral or inbound message, by time." })
+  @Column({ name: "is_new_chat", type: "boolean", default: false })
+  isNewChat: boolean;
 }

@@ -1,13 +1,13 @@
-import { Arg, Args, Ctx, Field, FieldResolver, InputType, Query, Resolver, Root } from "type-graphql";
+import { Arg, Args, Ctx, Field, FieldResolver, InputType, ObjectType, Query, Resolver, Root } from "type-graphql";
 import { Chat } from "../chats/chat.entity";
 import { badUserInput } from "../errors";
 import { Connection, connectionComplexity, PageArgs } from "../graphql/connection";
 import { Context } from "../graphql/context";
-import { isNewChat } from "./referral-order";
+import { ParsedRef, partsOf } from "./ref-grammar";
 import { Referral } from "./referral.entity";
 
 @InputType()
-class ReferralFilter {
+export class ReferralFilter {
   @Field({ nullable: true })
   ref?: string;
 
@@ -23,11 +23,44 @@ class ReferralFilter {
   @Field({ nullable: true })
   chatId?: string;
 
+  @Field({ nullable: true, description: "The ref's campaign part under REF_GRAMMAR." })
+  campaign?: string;
+
+  @Field({ nullable: true })
+  channel?: string;
+
+  @Field({ nullable: true })
+  variant?: string;
+
   @Field(() => Date, { nullable: true, description: "receivedAt at or after this time." })
   from?: Date;
 
   @Field(() => Date, { nullable: true, description: "receivedAt before this time." })
   to?: Date;
+}
+
+@ObjectType("RefTag")
+class RefTagType {
+  @Field()
+  key: string;
+
+  @Field()
+  value: string;
+}
+
+@ObjectType("ParsedRef")
+class ParsedRefType {
+  @Field(() => String, { nullable: true })
+  campaign: string | null;
+
+  @Field(() => String, { nullable: true })
+  channel: string | null;
+
+  @Field(() => String, { nullable: true })
+  variant: string | null;
+
+  @Field(() => [RefTagType])
+  tags: RefTagType[];
 }
 
 export const ReferralConnection = Connection(Referral, "Referral");
@@ -50,10 +83,8 @@ export class ReferralResolver {
     return (await ctx.loaders.chat.load(referral.chatId))?.platform ?? null;
   }
 
-  @FieldResolver(() => Boolean, { description: "True when this referral is the chat's first activity: no earlier referral or inbound message, by time." })
-  async isNewChat(@Root() referral: Referral, @Ctx() ctx: Context) {
-    const chat = await ctx.loaders.chat.load(referral.chatId);
-    if (!chat?.firstReferralRef || !chat.firstReferralAt) return false;
-    return isNewChat(referral, { ref: chat.firstReferralRef, receivedAt: chat.firstReferralAt }, chat.firstInboundAt);
+  @FieldResolver(() => ParsedRefType, { description: "The ref's campaign, channel, variant and tags under REF_GRAMMAR." })
+  parsed(@Root() referral: Referral): ParsedRef {
+    return partsOf(referral);
   }
 }

@@ -9,6 +9,9 @@ export interface ReferralListFilter {
   source?: string;
   platform?: string;
   chatId?: string;
+  campaign?: string;
+  channel?: string;
+  variant?: string;
   from?: Date;
   to?: Date;
 }
@@ -39,6 +42,8 @@ export class ReferralService {
       query.andWhere("substr(referral.ref, 1, :prefixLength) = :refPrefix", { refPrefix: filter.refPrefix, prefixLength: filter.refPrefix.length });
     if (filter.source !== undefined) query.andWhere("referral.source = :source", { source: filter.source });
     if (filter.chatId !== undefined) query.andWhere("referral.chat_id = :chatId", { chatId: filter.chatId });
+    for (const part of ["campaign", "channel", "variant"] as const)
+      if (filter[part] !== undefined) query.andWhere(`referral.${part} = :${part}`, { [part]: filter[part] });
     if (filter.platform !== undefined)
       query.andWhere("referral.chat_id IN (SELECT c.id FROM chat c WHERE c.platform = :platform)", { platform: filter.platform });
     if (filter.from) query.andWhere("referral.received_at >= :from", { from: filter.from.getTime() });

@@ -6,9 +6,9 @@ import { Message } from "../chats/message.entity";
 import { isPostgres } from "../db/data-source";
 import { bulkInsert, overwriteOnConflict } from "../db/bulk-insert";
 import { WriteBatcher } from "../db/write-batcher";
-import { Referral } from "../referrals/referral.entity";
-import { fillReferral } from "../referrals/referral-order";
-import { Envelope, Interpretation, interpretEvent, parseEnvelope, ReferralFacts, storableBody } from "./envelope";
+import { readHistory, referralWrites, storedReplies, upsertReferrals } from "../referrals/referral-history";
+import { RefGrammar } from "../referrals/ref-grammar";
+import { Envelope, Interpretation, interpretEvent, parseEnvelope, storableBody } from "./envelope";
 import { WebhookEvent, WebhookEventStatus } from "./webhook-event.entity";
 
 export interface Delivery {
@@ -27,6 +27,7 @@ export interface IngestOutcome {
 
 export interface IngestOptions {
   storeMessageBodies: boolean;
+  grammar: RefGrammar;
   onFailure: (eventId: string, error: unknown) => void;
 }
 
@@ -79,11 +80,15 @@ export class IngestService {
     // Reads go out together and writes go out together: every await is a trip through the event loop, which is
     // busy with incoming requests, and the database would sit idle waiting for each one.
     const ids = [...new Set(batch.map((d) => d.envelope.id))];
-    const [storedEvents, chats, messages] = await Promise.all([
+    const referralFacts = interpretations.flatMap((i) => (i.chat?.referral ? [i.chat.referral] : []));
+    const historyChats = interpretations.flatMap((i) => (i.chat && (i.chat.referral || i.chat.inboundAt) ? [i.chat.id] : []));
+    const [storedEvents, chats, messages, referrals] = await Promise.all([
       manager.createQueryBuilder(WebhookEvent, "e").select(["e.id", "e.status"]).where("e.id IN (:...ids)", { ids }).getMany(),
       readById(manager, Chat, interpretations.flatMap((i) => (i.chat ? [i.chat.id] : []))),
       readById(manager, Message, interpretations.flatMap((i) => (i.message ? [i.message.id] : []))),
+      readHistory(manager, historyChats),
     ]);
+    const history = { referrals, replies: await storedReplies(manager, referralFacts, chats) };
     const stored = new Map(storedEvents.map((e) => [e.id, e.status]));
     const outcomes: IngestOutcome[] = [];
     const fresh = new Map<string, { row: WebhookEvent; interpretation: Interpretation }>();
@@ -100,11 +105,12 @@ export class IngestService {
 
     const applied = [...fresh.values()].map((f) => f.interpretation);
     const chatFacts = applied.flatMap((i) => (i.chat ? [i.chat] : []));
+    const chatRows = fold(chats, chatFacts, mergeChat);
     await allSettled([
       bulkInsert(manager, WebhookEvent, [...fresh.values()].map((f) => f.row)),
-      bulkInsert(manager, Chat, fold(chats, chatFacts, mergeChat), overwriteOnConflict(manager, Chat, "id")),
+      bulkInsert(manager, Chat, chatRows, overwriteOnConflict(manager, Chat, "id")),
       bulkInsert(manager, Message, fold(messages, applied.flatMap((i) => (i.message ? [i.message] : [])), mergeMessage), overwriteOnConflict(manager, Message, "id")),
-      insertReferrals(manager, chatFacts.flatMap((c) => (c.referral ? [c.referral] : []))),
+      upsertReferrals(manager, referralWrites(history, chatFacts, chats, this.options.grammar)),
       ...[...repeats].map(([id, count]) =>
         manager.createQueryBuilder().update(WebhookEvent).set({ duplicates: () => `duplicates + ${count}` }).where("id = :id", { id }).execute(),
       ),
@@ -153,22 +159,6 @@ export class IngestService {
     });
     return { status: WebhookEventStatus.FAILED, duplicate: false };
   }
-}
-
-/**
- * The same (chat, ref, time) carried by a referral event and by a message event is one referral: the first event
- * to carry it names it, and details only one of them had (source, type, ad) fill the gaps, in any arrival order.
- */
-async function insertReferrals(manager: EntityManager, facts: ReferralFacts[]): Promise<void> {
-  if (facts.length === 0) return;
-  const byKey = new Map<string, ReferralFacts>();
-  for (const fact of facts) {
-    const key = `${fact.chatId}\u0000${fact.ref}\u0000${fact.receivedAt.getTime()}`;
-    byKey.set(key, fillReferral(byKey.get(key), fact));
-  }
-  const fill = ["source", "type", "ad_id", "ads_context"].map((column) => `${column} = COALESCE(referral.${column}, excluded.${column})`);
-  const referrals = [...byKey.values()].map((fact) => Object.assign(new Referral(), fact));
-  await bulkInsert(manager, Referral, referrals, `ON CONFLICT (chat_id, ref, received_at) DO UPDATE SET ${fill.join(", ")}`);
 }
 
 /**

@@ -27,14 +27,35 @@ test("after the migrations run on open, the database matches every entity exactl
   expect(await schemaDiff()).toEqual([]);
 });
 
-test("undoing the migration drops every table, and running the migrations again restores them", async () => {
-  await context.store.writer.undoLastMigration({ transaction: "each" });
-  expect(await existingTables()).toEqual([]);
-  expect(await context.store.writer.showMigrations()).toBe(true);
+test("the analytics migration fills in parts and history for referrals stored before it", async () => {
+  const db = context.store.writer;
+  await db.undoLastMigration({ transaction: "each" });
+  const T = Date.parse("2026-06-01T12:00:00Z");
+  const insert = `INSERT INTO referral (event_id, chat_id, ref, received_at) VALUES ('e1', 'c1', 'c=summer--ch=bio', ${T}), ('e2', 'c1', 'plain', ${T + 60_000})`;
+  await db.query(insert);
+  await db.query(`INSERT INTO message (id, chat_id, direction, status, posted_at) VALUES ('m1', 'c1', 'inbound', 'received', ${T + 120_000})`);
+  await db.runMigrations({ transaction: "each" });
+  const rows = await db.query(
+    "SELECT ref, campaign, channel, variant, first_reply_at, last_touch_reply_at, is_first_touch, is_new_chat FROM referral ORDER BY received_at",
+  );
+  expect(rows.map((r: Record<string, unknown>) => ({ ...r, first_reply_at: Number(r.first_reply_at), last_touch_reply_at: r.last_touch_reply_at && Number(r.last_touch_reply_at), is_first_touch: Boolean(r.is_first_touch), is_new_chat: Boolean(r.is_new_chat) }))).toEqual([
+    { ref: "c=summer--ch=bio", campaign: "summer", channel: "bio", variant: null, first_reply_at: T + 120_000, last_touch_reply_at: null, is_first_touch: true, is_new_chat: true },
+    { ref: "plain", campaign: "plain", channel: null, variant: null, first_reply_at: T + 120_000, last_touch_reply_at: T + 120_000, is_first_touch: false, is_new_chat: false },
+  ]);
+  await db.query("DELETE FROM message");
+  await db.query("DELETE FROM referral");
+});
 
-  const applied = await context.store.writer.runMigrations({ transaction: "each" });
-  expect(applied.map((migration) => migration.name)).toEqual(["CreateCoreTables1764057600000"]);
+test("undoing the migrations drops every table, and running the migrations again restores them", async () => {
+  const db = context.store.writer;
+  await db.undoLastMigration({ transaction: "each" });
+  await db.undoLastMigration({ transaction: "each" });
+  expect(await existingTables()).toEqual([]);
+  expect(await db.showMigrations()).toBe(true);
+
+  const applied = await db.runMigrations({ transaction: "each" });
+  expect(applied.map((migration) => migration.name)).toEqual(["CreateCoreTables1764057600000", "AddReferralAnalytics1795564800000"]);
   expect(await existingTables()).toEqual(TABLES);
   expect(await schemaDiff()).toEqual([]);
-  expect(await context.store.writer.showMigrations()).toBe(false);
+  expect(await db.showMigrations()).toBe(false);
 });

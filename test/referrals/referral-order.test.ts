@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { compareReferrals, fillReferral, isNewChat, ReferralDetails, ReferralPoint } from "../../src/referrals/referral-order";
+import { compareReferrals, fillReferral, ReferralDetails, ReferralPoint } from "../../src/referrals/referral-order";
 
 const T0 = Date.parse("2026-08-20T09:00:00.000Z");
 const point = (ref: string, millis: number): ReferralPoint => ({ ref, receivedAt: new Date(millis) });
@@ -31,38 +31,6 @@ describe("compareReferrals", () => {
         expect(sorted(shuffled)).toEqual(sorted(list));
       }),
     );
-  });
-});
-
-describe("isNewChat", () => {
-  test("the chat's first referral with no inbound message is new", () => {
-    const first = point("summer", T0);
-    expect(isNewChat(first, first, null)).toBe(true);
-  });
-
-  test("a referral carried inside the first message (same instant) is new", () => {
-    const first = point("summer", T0);
-    expect(isNewChat(first, first, new Date(T0))).toBe(true);
-  });
-
-  test("the first referral is new when the first inbound message came after it", () => {
-    const first = point("summer", T0);
-    expect(isNewChat(first, first, new Date(T0 + 60_000))).toBe(true);
-  });
-
-  test("an inbound message strictly before the first referral makes it a returning chat", () => {
-    const first = point("summer", T0);
-    expect(isNewChat(first, first, new Date(T0 - 1))).toBe(false);
-  });
-
-  test("a referral later than the chat's first referral is not new", () => {
-    expect(isNewChat(point("winter", T0 + 60_000), point("summer", T0), null)).toBe(false);
-  });
-
-  test("of two referrals at the chat's first instant, only the one first by ref is new", () => {
-    const first = point("alpha", T0);
-    expect(isNewChat(point("alpha", T0), first, null)).toBe(true);
-    expect(isNewChat(point("beta", T0), first, null)).toBe(false);
   });
 });
 

@@ -10,8 +10,8 @@ afterAll(() => server.close());
 const REPLAY = `mutation($id: String!) { replayWebhookEvent(id: $id) { id status error duplicates } }`;
 
 test("an event whose effects cannot be written is kept as FAILED, answered 200, and applied by replayWebhookEvent", async () => {
-  // Break the message table so applying message.received fails inside the database.
-  await server.store.writer.query("ALTER TABLE message RENAME TO message_away");
+  // Break writes to the message table so applying message.received fails inside the database.
+  await server.store.writer.query("ALTER TABLE message RENAME COLUMN tapped_action TO tapped_away");
   const failing = messageEvent({ chatId: "ch_fail", messageId: "msg_fail" });
   const healthy = referralEvent({ chat: "ch_ok", ref: "fine" });
   const [failed, ok] = await Promise.all([server.deliver(failing), server.deliver(healthy)]);
@@ -23,7 +23,7 @@ test("an event whose effects cannot be written is kept as FAILED, answered 200, 
   expect(listed.body.data.webhookEvents.edges[0].node.id).toBe(failing.id);
   expect(listed.body.data.webhookEvents.edges[0].node.error).toMatch(/^applying the event failed/);
 
-  await server.store.writer.query("ALTER TABLE message_away RENAME TO message");
+  await server.store.writer.query("ALTER TABLE message RENAME COLUMN tapped_away TO tapped_action");
   const replayed = await server.graphql(REPLAY, { id: failing.id });
   expect(replayed.body.data.replayWebhookEvent).toEqual({ id: failing.id, status: "PROCESSED", error: null, duplicates: 0 });
   const chat = await server.graphql(`{ chat(id: "ch_fail") { lastInboundAt } }`);
