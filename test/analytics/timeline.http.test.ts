@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { referralTimelines } from "../../src/analytics/attribution";
-import { messageEvent, referralEvent } from "../helpers/events";
+import { step, stepEvent } from "../helpers/histories";
 import { startServer, TestServer } from "../helpers/server";
 
 // The timeline columns ingestion keeps on each referral must equal a recomputation, by the pure definitions, from
@@ -11,24 +11,6 @@ beforeAll(async () => {
   server = await startServer();
 });
 afterAll(() => server.close());
-
-type Step = { kind: "referral" | "message" | "message-with-referral"; chat: number; ref: string; minutesAgo: number };
-
-const step = fc.record({
-  kind: fc.constantFrom("referral", "message", "message-with-referral"),
-  chat: fc.integer({ min: 0, max: 2 }),
-  ref: fc.constantFrom("bio", "qr_berlin", "c=ad--v=a", "c=ad--v=b"),
-  // A coarse grid makes ties common: referrals at the same instant, a message at a referral's instant.
-  minutesAgo: fc.integer({ min: 0, max: 24 }).map((m) => m * 60),
-}) as fc.Arbitrary<Step>;
-
-function toEvent(s: Step, run: string, i: number) {
-  const chat = `${run}_ch${s.chat}`;
-  const at = NOW - s.minutesAgo * 60_000;
-  if (s.kind === "referral") return referralEvent({ id: `${run}_evt${i}`, chat, ref: s.ref, receivedAt: at });
-  const extra = s.kind === "message-with-referral" ? { referral: { ref: s.ref, source: "SHORTLINKS", type: "OPEN_THREAD" } } : {};
-  return messageEvent({ id: `${run}_evt${i}`, chatId: chat, messageId: `${run}_msg${i}`, postedAt: at, extra });
-}
 
 type Row = Record<string, string | number | boolean | null>;
 const time = (value: unknown) => (value === null ? null : Number(value));
@@ -65,7 +47,7 @@ async function storedAndRecomputed(run: string) {
 
 // Steps, and the order they arrive in.
 const history = fc
-  .array(step, { minLength: 1, maxLength: 16 })
+  .array(step(60, 24), { minLength: 1, maxLength: 16 })
   .chain((steps) => fc.tuple(fc.constant(steps), fc.shuffledSubarray([...steps.keys()], { minLength: steps.length, maxLength: steps.length })));
 
 test("stored timelines equal a recomputation from the stored referrals and messages, in any arrival order", async () => {
@@ -73,7 +55,7 @@ test("stored timelines equal a recomputation from the stored referrals and messa
   await fc.assert(
     fc.asyncProperty(history, fc.integer({ min: 1, max: 8 }), async ([steps, order], concurrency) => {
       run += 1;
-      const events = order.map((i) => toEvent(steps[i], `t${run}`, i));
+      const events = order.map((i) => stepEvent(steps[i], `t${run}`, i, NOW));
       for (let i = 0; i < events.length; i += concurrency) {
         const responses = await Promise.all(events.slice(i, i + concurrency).map((e) => server.deliver(e)));
         expect(responses.map((r) => r.body.status)).toEqual(responses.map(() => "PROCESSED"));

@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { messageEvent, referralEvent } from "../helpers/events";
+import { Step, step, stepEvent } from "../helpers/histories";
 import { startServer, TestServer } from "../helpers/server";
 
 // Every derived value must be the same whatever order (and batching) the webhooks arrive in.
@@ -10,23 +10,8 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-type Step = { kind: "referral" | "message" | "message-with-referral"; chat: number; ref: string; minutesAgo: number };
-
-const step = fc.record({
-  kind: fc.constantFrom("referral", "message", "message-with-referral"),
-  chat: fc.integer({ min: 0, max: 2 }),
-  ref: fc.constantFrom("bio", "qr_berlin", "ad--v=a", "ad--v=b"),
-  // A coarse grid makes equal timestamps (ties) common.
-  minutesAgo: fc.integer({ min: 0, max: 48 }).map((m) => m * 30),
-}) as fc.Arbitrary<Step>;
-
-function toEvent(s: Step, run: string, i: number) {
-  const chat = `${run}_ch${s.chat}`;
-  const at = NOW.getTime() - s.minutesAgo * 60_000;
-  if (s.kind === "referral") return referralEvent({ id: `${run}_evt${i}`, chat, ref: s.ref, receivedAt: at });
-  const extra = s.kind === "message-with-referral" ? { referral: { ref: s.ref, source: "SHORTLINKS", type: "OPEN_THREAD" } } : {};
-  return messageEvent({ id: `${run}_evt${i}`, chatId: chat, messageId: `${run}_msg${i}`, postedAt: at, extra });
-}
+const steps = step(30, 48);
+const toEvent = (s: Step, run: string, i: number) => stepEvent(s, run, i, NOW.getTime());
 
 async function deliverAll(events: object[], concurrency: number) {
   for (let i = 0; i < events.length; i += concurrency) {
@@ -50,7 +35,7 @@ async function view(run: string) {
 test("any arrival order and batching of the same webhooks gives the same chats, referrals, isNewChat and windows", async () => {
   let run = 0;
   await fc.assert(
-    fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 14 }), fc.integer(), async (steps, seed) => {
+    fc.asyncProperty(fc.array(steps, { minLength: 1, maxLength: 14 }), fc.integer(), async (steps, seed) => {
       run += 1;
       const [a, b] = [`a${run}`, `b${run}`];
       const shuffled = steps.map((s, i) => ({ s, i, key: Math.sin(seed + i) })).sort((x, y) => x.key - y.key);
