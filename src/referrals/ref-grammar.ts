@@ -61,15 +61,35 @@ export function templateGrammar(template: string): RefGrammar | string {
   const literals = template.split(PLACEHOLDER).filter((_, i) => i % 2 === 0);
   if (literals.slice(1, -1).some((literal) => literal === "")) return "needs literal text between placeholders (e.g. --)";
   if (literals.some((literal) => /[{}]/.test(literal))) return "has a brace outside a {name} placeholder";
-  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  const pattern = new RegExp(`^${literals.map(escape).join("(.+?)")}$`);
   return (ref) => {
-    const match = pattern.exec(ref);
-    if (!match) return allCampaign(ref);
+    const pieces = splitByLiterals(ref, literals);
+    if (!pieces) return allCampaign(ref);
     const parsed: ParsedRef = { campaign: null, channel: null, variant: null, tags: [] };
-    names.forEach((name, i) => assign(parsed, name, match[i + 1]));
+    names.forEach((name, i) => assign(parsed, name, pieces[i]));
     return parsed;
   };
+}
+
+/**
+ * The non-empty pieces between a template's literals (literals[0] before the first piece, the last one after the
+ * last), each ending at the next literal's first occurrence; null when the ref does not fit. Linear in the ref's
+ * length: a backtracking regex can take minutes on a crafted 2,083-character ref.
+ */
+function splitByLiterals(ref: string, literals: string[]): string[] | null {
+  const head = literals[0];
+  const tail = literals[literals.length - 1];
+  if (ref.length < head.length + tail.length || !ref.startsWith(head) || !ref.endsWith(tail)) return null;
+  const body = ref.slice(head.length, ref.length - tail.length);
+  const pieces: string[] = [];
+  let start = 0;
+  for (const literal of literals.slice(1, -1)) {
+    const at = body.indexOf(literal, start + 1);
+    if (at < 0) return null;
+    pieces.push(body.slice(start, at));
+    start = at + literal.length;
+  }
+  pieces.push(body.slice(start));
+  return pieces.every((piece) => piece !== "") ? pieces : null;
 }
 
 /** REF_GRAMMAR unset or empty selects the default key=value grammar; anything else is a template. */

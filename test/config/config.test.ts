@@ -92,6 +92,34 @@ describe("loadConfig", () => {
     expect(error.message).not.toMatch(/whsec_alpha|whsec_beta/);
   });
 
+  test.each([
+    ["summer", "must contain at least one placeholder such as {campaign}"],
+    ["{campaign}--{campaign}", "must not repeat a placeholder"],
+    ["{campaign}{channel}", "needs literal text between placeholders (e.g. --)"],
+    ["{campaign}--{channel", "has a brace outside a {name} placeholder"],
+  ])("REF_GRAMMAR=%s stops the start with an error naming REF_GRAMMAR, the problem and the value given", (template, problem) => {
+    const error = configError({ REF_GRAMMAR: template });
+    const line = error.message.split("\n").find((entry) => entry.trim().startsWith("REF_GRAMMAR:"));
+    expect(line).toBeDefined();
+    expect(line).toContain(problem);
+    expect(line).toContain(JSON.stringify(template));
+  });
+
+  test("a valid REF_GRAMMAR template is accepted and becomes the grammar refs are parsed with", () => {
+    const config = loadConfig({ REF_GRAMMAR: "{campaign}--{channel}--{variant}" });
+    expect(config.refGrammar).toBe("{campaign}--{channel}--{variant}");
+    expect(config.grammar("summer--qr-berlin--a")).toEqual({ campaign: "summer", channel: "qr-berlin", variant: "a", tags: [] });
+  });
+
+  test("REF_GRAMMAR unset or empty selects the key=value grammar", () => {
+    for (const env of [{}, { REF_GRAMMAR: "" }]) {
+      const config = loadConfig(env);
+      expect(config.refGrammar).toBeUndefined();
+      expect(config.grammar("c=summer--ch=bio--v=b")).toEqual({ campaign: "summer", channel: "bio", variant: "b", tags: [] });
+      expect(config.grammar("summer--qr-berlin--a")).toEqual({ campaign: "summer--qr-berlin--a", channel: null, variant: null, tags: [] });
+    }
+  });
+
   test("every bad variable is named in one error, so one restart fixes them all", () => {
     const error = configError({ PORT: "-1", LOG_LEVEL: "loud", REFGRAPH_ADMIN_KEY: "tiny" });
     expect(error.message.split("\n").slice(1).map((line) => line.trim().split(":")[0]).sort()).toEqual([

@@ -22,11 +22,16 @@ export interface CliRun {
 
 /** Runs the real `refgraph` CLI on the database, in a folder with no .env. */
 export function runCli(database: TestDatabase, ...args: string[]): Promise<CliRun> {
+  return runCliWithEnv(database, {}, ...args);
+}
+
+/** runCli with more of the environment (REF_GRAMMAR, …) beside PATH and the database's DATABASE_URL. */
+export function runCliWithEnv(database: TestDatabase, env: Record<string, string>, ...args: string[]): Promise<CliRun> {
   return new Promise((resolve) =>
     execFile(
       process.execPath,
       [CLI, ...args],
-      { cwd: tmpdir(), env: { PATH: process.env.PATH ?? "", DATABASE_URL: processDatabaseUrl(database) } },
+      { cwd: tmpdir(), env: { PATH: process.env.PATH ?? "", DATABASE_URL: processDatabaseUrl(database), ...env } },
       (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
     ),
   );
