@@ -1,18 +1,14 @@
 import { compareReferrals, ReferralPoint } from "../referrals/referral-order";
 
-// The definitions README states, as pure functions over one chat's history. Ingestion keeps the same facts in the
-// referral table (attribution-columns.ts) and campaign statistics apply the same conditions in SQL
-// (campaign-stats.service.ts); a property test holds those to these functions.
+// The definitions README states, as pure functions over one chat's history. Ingestion keeps each referral's
+// timeline in the referral table with referralTimelines (src/referrals/referral-history.ts); a property test holds
+// the stored timelines to a recomputation from the stored referrals and messages.
 
 export enum Attribution {
   LAST_TOUCH = "LAST_TOUCH",
   FIRST_TOUCH = "FIRST_TOUCH",
   ALL_TOUCH = "ALL_TOUCH",
 }
-
-export const HOUR_MS = 3_600_000;
-export const DEFAULT_CONVERSION_WINDOW_HOURS = 24;
-export const MAX_CONVERSION_WINDOW_HOURS = 168;
 
 /** What a referral's place in its chat's history says, independent of any model or window. */
 export interface ReferralTimeline {

@@ -8,6 +8,17 @@ const MAX_PARAMETERS = 30_000;
 export const parameterMarker = (connection: DataSource): ((n: number) => string) => (isPostgres(connection) ? (n) => `$${n}` : () => "?");
 
 /**
+ * A VALUES list for raw SQL (its columns are column1, column2, … on both databases), each column cast to its type
+ * in `types`: PostgreSQL's parameters are untyped, and SQLite takes the casts as they are.
+ */
+export function typedValues(connection: DataSource, types: string[], rows: unknown[][]): { sql: string; parameters: unknown[] } {
+  const marker = parameterMarker(connection);
+  const parameters: unknown[] = [];
+  const tuples = rows.map((row) => `(${row.map((value, i) => `CAST(${marker(parameters.push(value))} AS ${types[i]})`).join(", ")})`);
+  return { sql: `VALUES ${tuples.join(", ")}`, parameters };
+}
+
+/**
  * A multi-row INSERT of entities, built directly: TypeORM's InsertQueryBuilder names and re-scans every parameter,
  * which costs more than the database's own work for the hundreds of rows one group commit writes. Values go
  * through the entities' column transformers; `suffix` adds an ON CONFLICT clause.

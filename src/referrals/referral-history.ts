@@ -1,9 +1,10 @@
 import { EntityManager } from "typeorm";
 import { referralTimelines } from "../analytics/attribution";
 import { Chat } from "../chats/chat.entity";
-import { bulkInsert, parameterMarker } from "../db/bulk-insert";
+import { bulkInsert, parameterMarker, typedValues } from "../db/bulk-insert";
+import { epochMillis } from "../db/columns";
 import { ChatFacts, ReferralFacts } from "../webhooks/envelope";
-import { fillReferral } from "./referral-order";
+import { fillReferral, REFERRAL_DETAILS, referralKey } from "./referral-order";
 import { Referral } from "./referral.entity";
 import { RefGrammar, storedParts } from "./ref-grammar";
 
@@ -15,8 +16,6 @@ export interface StoredHistory {
   replies: Map<string, number | null>;
 }
 
-const keyOf = (r: { chatId: string; ref: string; receivedAt: Date }) => `${r.chatId}\u0000${r.ref}\u0000${r.receivedAt.getTime()}`;
-
 // Every column but the parsed parts, which only a new referral's row needs: hydrated by hand, as TypeORM's
 // entity hydration costs more than the query on this path.
 async function readReferrals(manager: EntityManager, chatIds: string[]): Promise<Referral[]> {
@@ -26,7 +25,7 @@ async function readReferrals(manager: EntityManager, chatIds: string[]): Promise
      FROM referral WHERE chat_id IN (${chatIds.map((_, i) => marker(i + 1)).join(", ")})`,
     chatIds,
   );
-  const at = (value: unknown) => (value === null ? null : new Date(Number(value)));
+  const at = epochMillis.from as (value: unknown) => Date | null;
   return rows.map((row) =>
     Object.assign(new Referral(), {
       id: Number(row.id),
@@ -60,21 +59,20 @@ export async function readHistory(manager: EntityManager, chatIds: string[]): Pr
  * later message of its chat can have one, so the query runs only for those (`chats` as stored before the batch).
  */
 export async function storedReplies(manager: EntityManager, incoming: ReferralFacts[], chats: Map<string, Chat>): Promise<Map<string, number | null>> {
-  const late = [...new Map(incoming.map((fact) => [keyOf(fact), fact])).values()].filter(
+  const late = [...new Map(incoming.map((fact) => [referralKey(fact), fact])).values()].filter(
     (fact) => (chats.get(fact.chatId)?.lastInboundAt?.getTime() ?? -Infinity) >= fact.receivedAt.getTime(),
   );
   if (late.length === 0) return new Map();
-  const marker = parameterMarker(manager.connection);
+  const values = typedValues(manager.connection, ["text", "bigint"], late.map((fact) => [fact.chatId, fact.receivedAt.getTime()]));
   const replies: { reply: string | number | null }[] = await manager.query(
-    // The casts type the VALUES columns on PostgreSQL, whose parameters are untyped; SQLite takes them as they are.
     `SELECT (SELECT MIN(m.posted_at) FROM message m WHERE m.chat_id = v.column1 AND m.direction = 'inbound' AND m.posted_at >= v.column2) AS reply
-     FROM (VALUES ${late.map((_, i) => `(CAST(${marker(2 * i + 1)} AS text), CAST(${marker(2 * i + 2)} AS bigint))`).join(", ")}) AS v`,
-    late.flatMap((fact) => [fact.chatId, fact.receivedAt.getTime()]),
+     FROM (${values.sql}) AS v`,
+    values.parameters,
   );
-  return new Map(late.map((fact, i) => [keyOf(fact), replies[i].reply === null ? null : Number(replies[i].reply)]));
+  return new Map(late.map((fact, i) => [referralKey(fact), replies[i].reply === null ? null : Number(replies[i].reply)]));
 }
 
-const time = (at: number | null) => (at === null ? null : new Date(at));
+const time = epochMillis.from as (at: number | null) => Date | null;
 
 /**
  * The referral rows a batch writes: its new referrals (parsed with `grammar`), the details a second report of a
@@ -87,21 +85,22 @@ export function referralWrites(history: StoredHistory, facts: ChatFacts[], chats
   for (const fact of facts) {
     if (fact.referral) {
       const byKey = incoming.get(fact.id) ?? new Map<string, ReferralFacts>();
-      byKey.set(keyOf(fact.referral), fillReferral(byKey.get(keyOf(fact.referral)), fact.referral));
+      const key = referralKey(fact.referral);
+      byKey.set(key, fillReferral(byKey.get(key), fact.referral));
       incoming.set(fact.id, byKey);
     }
     if (fact.inboundAt) inbound.set(fact.id, [...(inbound.get(fact.id) ?? []), fact.inboundAt.getTime()]);
   }
   const writes: Referral[] = [];
   for (const chatId of new Set([...incoming.keys(), ...inbound.keys()])) {
-    const stored = new Map((history.referrals.get(chatId) ?? []).map((row) => [keyOf(row), row]));
+    const stored = new Map((history.referrals.get(chatId) ?? []).map((row) => [referralKey(row), row]));
     const changed = new Set<Referral>();
     const rows = new Map(stored);
     for (const [key, fact] of incoming.get(chatId) ?? []) {
       const row = stored.get(key);
       if (row) {
         const filled = fillReferral(row, fact);
-        if (filled.source !== row.source || filled.type !== row.type || filled.adId !== row.adId || filled.adsContext !== row.adsContext) {
+        if (REFERRAL_DETAILS.some((detail) => filled[detail] !== row[detail])) {
           Object.assign(row, filled);
           changed.add(row);
         }

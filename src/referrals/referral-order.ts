@@ -17,14 +17,16 @@ export interface ReferralDetails {
   adsContext: string | null;
 }
 
+export const REFERRAL_DETAILS: readonly (keyof ReferralDetails)[] = ["source", "type", "adId", "adsContext"];
+
 /** Two reports of one referral (same chat, ref and time): the first is kept, with the gaps filled from the second. */
 export function fillReferral<T extends ReferralDetails>(first: T | undefined, second: T): T {
   if (!first) return second;
-  return {
-    ...first,
-    source: first.source ?? second.source,
-    type: first.type ?? second.type,
-    adId: first.adId ?? second.adId,
-    adsContext: first.adsContext ?? second.adsContext,
-  };
+  const filled = { ...first };
+  for (const detail of REFERRAL_DETAILS) filled[detail] ??= second[detail];
+  return filled;
 }
+
+/** A referral's natural key (chat, ref, time) as one string, for maps. */
+export const referralKey = (referral: { chatId: string; ref: string; receivedAt: Date }) =>
+  `${referral.chatId}\u0000${referral.ref}\u0000${referral.receivedAt.getTime()}`;

@@ -1,7 +1,7 @@
 import { DataSource } from "typeorm";
 import { afterCursor, Keyset, orderBy, Page, PageArgs, pageSize, paginate, sortNewestFirst, toPage } from "../graphql/connection";
 import { Referral } from "./referral.entity";
-import { ReferralPoint } from "./referral-order";
+import { ReferralPoint, referralKey } from "./referral-order";
 
 export interface ReferralListFilter {
   ref?: string;
@@ -62,9 +62,8 @@ export class ReferralService {
       }),
     );
     const found = await query.getMany();
-    const key = (chatId: string, ref: string, at: Date) => `${chatId}\u0000${ref}\u0000${at.getTime()}`;
-    const byKey = new Map(found.map((r) => [key(r.chatId, r.ref, r.receivedAt), r]));
-    return points.map((p) => byKey.get(key(p.chatId, p.ref, p.receivedAt)) ?? null);
+    const byKey = new Map(found.map((r) => [referralKey(r), r]));
+    return points.map((p) => byKey.get(referralKey(p)) ?? null);
   }
 
   /**

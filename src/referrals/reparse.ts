@@ -1,5 +1,5 @@
 import { EntityManager } from "typeorm";
-import { parameterMarker } from "../db/bulk-insert";
+import { parameterMarker, typedValues } from "../db/bulk-insert";
 import { RefGrammar, storedParts } from "./ref-grammar";
 
 const BATCH = 2_000;
@@ -35,13 +35,11 @@ export async function reparseReferrals(manager: EntityManager, grammar: RefGramm
       return PARTS.some((part) => parts[part] !== row[part]) ? [[Number(row.id), ...PARTS.map((part) => parts[part])]] : [];
     });
     if (updates.length === 0) continue;
-    let n = 0;
-    // The casts type the VALUES columns on PostgreSQL (its parameters are untyped); SQLite accepts them as they are.
-    const tuples = updates.map((values) => `(${values.map((_, i) => (i === 0 ? `CAST(${marker(++n)} AS integer)` : `CAST(${marker(++n)} AS text)`)).join(", ")})`);
+    const values = typedValues(manager.connection, ["integer", ...PARTS.map(() => "text")], updates);
     await manager.query(
       `UPDATE referral SET ${PARTS.map((part, i) => `${part} = v.column${i + 2}`).join(", ")}
-       FROM (VALUES ${tuples.join(", ")}) AS v WHERE referral.id = v.column1`,
-      updates.flat(),
+       FROM (${values.sql}) AS v WHERE referral.id = v.column1`,
+      values.parameters,
     );
     changed += updates.length;
   }

@@ -7,13 +7,13 @@ const EARLIER = `p.chat_id = r.chat_id AND (p.received_at < r.received_at OR (p.
 const LATER = `n.chat_id = r.chat_id AND (n.received_at > r.received_at OR (n.received_at = r.received_at AND n.ref > r.ref))`;
 const REPLY = `SELECT MIN(m.posted_at) FROM message m WHERE m.chat_id = r.chat_id AND m.direction = 'inbound' AND m.posted_at >= r.received_at`;
 const HISTORY = `
-  UPDATE referral SET first_reply_at = h.first_reply_at, is_first_touch = h.is_first_touch, is_new_chat = h.is_new_chat,
+  UPDATE referral SET first_reply_at = h.first_reply_at, is_first_touch = h.is_first_touch,
+    is_new_chat = h.is_first_touch AND NOT h.inbound_before,
     last_touch_reply_at = CASE WHEN h.first_reply_at < COALESCE(h.next_at, h.first_reply_at + 1) THEN h.first_reply_at END
   FROM (
     SELECT r.id, (${REPLY}) AS first_reply_at, (SELECT MIN(n.received_at) FROM referral n WHERE ${LATER}) AS next_at,
       NOT EXISTS (SELECT 1 FROM referral p WHERE ${EARLIER}) AS is_first_touch,
-      NOT EXISTS (SELECT 1 FROM referral p WHERE ${EARLIER}) AND NOT EXISTS (
-        SELECT 1 FROM message m WHERE m.chat_id = r.chat_id AND m.direction = 'inbound' AND m.posted_at < r.received_at) AS is_new_chat
+      EXISTS (SELECT 1 FROM message m WHERE m.chat_id = r.chat_id AND m.direction = 'inbound' AND m.posted_at < r.received_at) AS inbound_before
     FROM referral r
   ) h
   WHERE referral.id = h.id`;
