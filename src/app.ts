@@ -3,6 +3,7 @@ import fastifyApollo, { fastifyApolloDrainPlugin } from "@as-integrations/fastif
 import cors from "@fastify/cors";
 import Fastify, { FastifyInstance } from "fastify";
 import { GraphQLFormattedError } from "graphql";
+import { CampaignStatsService } from "./analytics/campaign-stats.service";
 import { authPlugin } from "./auth/auth.plugin";
 import { ApiKeyService, Caller } from "./auth/api-key.service";
 import { ChatService } from "./chats/chat.service";
@@ -43,6 +44,7 @@ export async function buildApp(config: Readonly<Config>, store: Store, options: 
   const services: Services = {
     chats: new ChatService(store.reader),
     referrals: new ReferralService(store.reader),
+    campaignStats: new CampaignStatsService(store.reader, config.grammar),
     webhookEvents: new WebhookEventService(store.reader, ingest),
     apiKeys: new ApiKeyService(store.reader, config.adminKey),
   };

@@ -77,11 +77,53 @@ export function attribute(timeline: ReferralTimeline, model: Attribution, window
   return { counted, converted, secondsToFirstMessage: converted && reply !== null ? (reply - timeline.receivedAt) / 1000 : null };
 }
 
-/** The p-quantile (0..1) of ascending values, interpolating linearly between neighbours; null when there are none. */
-export function quantile(sorted: number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  const position = (sorted.length - 1) * p;
-  const below = Math.floor(position);
-  const above = Math.ceil(position);
-  return sorted[below] + (sorted[above] - sorted[below]) * (position - below);
+/**
+ * Where the `percent`-th percentile of n ascending values lies, as percentile_cont defines it: between the values at
+ * 0-based positions `below` and `above`, `fraction` of the way. Integer arithmetic, so SQL finds the same positions.
+ */
+export function percentilePosition(n: number, percent: number): { below: number; above: number; fraction: number } {
+  const scaled = (n - 1) * percent;
+  const below = Math.floor(scaled / 100);
+  return { below, above: Math.ceil(scaled / 100), fraction: (scaled % 100) / 100 };
+}
+
+/** The percentile (0..100) of `count` ascending values, read through `valueAt`; null when there are none. */
+export function percentile(count: number, percent: number, valueAt: (position: number) => number): number | null {
+  if (count === 0) return null;
+  const { below, above, fraction } = percentilePosition(count, percent);
+  return valueAt(below) + (valueAt(above) - valueAt(below)) * fraction;
+}
+
+/** What campaignStats reports for a set of counted referrals. */
+export interface CampaignMetrics {
+  referrals: number;
+  uniqueChats: number;
+  /** Chats with a new-chat referral in the set; the other chats are returning. */
+  newChats: number;
+  returningChats: number;
+  conversions: number;
+  /** conversions / referrals; null when there are no referrals. */
+  conversionRate: number | null;
+  /** Counted referrals that did not convert. */
+  silentReferrals: number;
+  medianSecondsToFirstMessage: number | null;
+  p90SecondsToFirstMessage: number | null;
+}
+
+export type CampaignCounts = Pick<CampaignMetrics, "referrals" | "uniqueChats" | "newChats" | "conversions">;
+
+/** The metrics, from the counts and the ascending seconds to first message of the conversions. */
+export function campaignMetrics(counts: CampaignCounts, secondsAt: (position: number) => number): CampaignMetrics {
+  const { referrals, uniqueChats, newChats, conversions } = counts;
+  return {
+    referrals,
+    uniqueChats,
+    newChats,
+    returningChats: uniqueChats - newChats,
+    conversions,
+    conversionRate: referrals === 0 ? null : conversions / referrals,
+    silentReferrals: referrals - conversions,
+    medianSecondsToFirstMessage: percentile(conversions, 50, secondsAt),
+    p90SecondsToFirstMessage: percentile(conversions, 90, secondsAt),
+  };
 }

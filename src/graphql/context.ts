@@ -1,4 +1,5 @@
 import DataLoader from "dataloader";
+import { CampaignStatsService } from "../analytics/campaign-stats.service";
 import { ApiKeyService, Caller } from "../auth/api-key.service";
 import { Chat } from "../chats/chat.entity";
 import { ChatService } from "../chats/chat.service";
@@ -11,6 +12,7 @@ import { Page } from "./connection";
 export interface Services {
   chats: ChatService;
   referrals: ReferralService;
+  campaignStats: CampaignStatsService;
   webhookEvents: WebhookEventService;
   apiKeys: ApiKeyService;
 }

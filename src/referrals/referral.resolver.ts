@@ -49,7 +49,7 @@ class RefTagType {
 }
 
 @ObjectType("ParsedRef")
-class ParsedRefType {
+export class ParsedRefType {
   @Field(() => String, { nullable: true })
   campaign: string | null;
 

@@ -1,4 +1,4 @@
-import { DataSource } from "typeorm";
+import { DataSource, ObjectLiteral, SelectQueryBuilder } from "typeorm";
 import { afterCursor, Keyset, orderBy, Page, PageArgs, pageSize, paginate, sortNewestFirst, toPage } from "../graphql/connection";
 import { Referral } from "./referral.entity";
 import { ReferralPoint, referralKey } from "./referral-order";
@@ -14,6 +14,22 @@ export interface ReferralListFilter {
   variant?: string;
   from?: Date;
   to?: Date;
+}
+
+/** Narrows a query over the `referral` alias to the filter; from inclusive, to exclusive. */
+export function whereReferralsMatch<T extends ObjectLiteral>(query: SelectQueryBuilder<T>, filter: ReferralListFilter): SelectQueryBuilder<T> {
+  if (filter.ref !== undefined) query.andWhere("referral.ref = :ref", { ref: filter.ref });
+  if (filter.refPrefix !== undefined)
+    query.andWhere("substr(referral.ref, 1, :prefixLength) = :refPrefix", { refPrefix: filter.refPrefix, prefixLength: filter.refPrefix.length });
+  if (filter.source !== undefined) query.andWhere("referral.source = :source", { source: filter.source });
+  if (filter.chatId !== undefined) query.andWhere("referral.chat_id = :chatId", { chatId: filter.chatId });
+  for (const part of ["campaign", "channel", "variant"] as const)
+    if (filter[part] !== undefined) query.andWhere(`referral.${part} = :${part}`, { [part]: filter[part] });
+  if (filter.platform !== undefined)
+    query.andWhere("referral.chat_id IN (SELECT c.id FROM chat c WHERE c.platform = :platform)", { platform: filter.platform });
+  if (filter.from) query.andWhere("referral.received_at >= :from", { from: filter.from.getTime() });
+  if (filter.to) query.andWhere("referral.received_at < :to", { to: filter.to.getTime() });
+  return query;
 }
 
 export interface ChatReferralsKey extends PageArgs {
@@ -36,19 +52,7 @@ export class ReferralService {
 
   /** Newest receivedAt first; from inclusive, to exclusive. */
   list(filter: ReferralListFilter, page: PageArgs): Promise<Page<Referral>> {
-    const query = this.query();
-    if (filter.ref !== undefined) query.andWhere("referral.ref = :ref", { ref: filter.ref });
-    if (filter.refPrefix !== undefined)
-      query.andWhere("substr(referral.ref, 1, :prefixLength) = :refPrefix", { refPrefix: filter.refPrefix, prefixLength: filter.refPrefix.length });
-    if (filter.source !== undefined) query.andWhere("referral.source = :source", { source: filter.source });
-    if (filter.chatId !== undefined) query.andWhere("referral.chat_id = :chatId", { chatId: filter.chatId });
-    for (const part of ["campaign", "channel", "variant"] as const)
-      if (filter[part] !== undefined) query.andWhere(`referral.${part} = :${part}`, { [part]: filter[part] });
-    if (filter.platform !== undefined)
-      query.andWhere("referral.chat_id IN (SELECT c.id FROM chat c WHERE c.platform = :platform)", { platform: filter.platform });
-    if (filter.from) query.andWhere("referral.received_at >= :from", { from: filter.from.getTime() });
-    if (filter.to) query.andWhere("referral.received_at < :to", { to: filter.to.getTime() });
-    return paginate(query, newestFirst, page);
+    return paginate(whereReferralsMatch(this.query(), filter), newestFirst, page);
   }
 
   /** Referrals by their natural key (chat, ref, time): how a chat's stored first and latest referral are found. */

@@ -1,4 +1,4 @@
-import { attribute, Attribution, quantile, referralTimelines, ReferralTimeline } from "../../src/analytics/attribution";
+import { attribute, Attribution, percentile, referralTimelines, ReferralTimeline } from "../../src/analytics/attribution";
 
 const T0 = Date.parse("2026-06-01T12:00:00.000Z");
 const MIN = 60_000;
@@ -114,13 +114,15 @@ describe("attribute", () => {
   });
 });
 
-describe("quantile", () => {
+const quantile = (sorted: number[], percent: number) => percentile(sorted.length, percent, (i) => sorted[i]);
+
+describe("percentile", () => {
   test("interpolates between neighbours, like PostgreSQL's percentile_cont", () => {
-    expect(quantile([], 0.5)).toBeNull();
-    expect(quantile([7], 0.9)).toBe(7);
-    expect(quantile([1, 2, 3, 4], 0.5)).toBe(2.5);
-    expect(quantile([1, 2, 3], 0.5)).toBe(2);
-    expect(quantile([0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100], 0.9)).toBe(90);
-    expect(quantile([10, 20], 0.9)).toBe(19);
+    expect(quantile([], 50)).toBeNull();
+    expect(quantile([7], 90)).toBe(7);
+    expect(quantile([1, 2, 3, 4], 50)).toBe(2.5);
+    expect(quantile([1, 2, 3], 50)).toBe(2);
+    expect(quantile([0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100], 90)).toBe(90);
+    expect(quantile([10, 20], 90)).toBe(19);
   });
 });
