@@ -4,6 +4,8 @@ import cors from "@fastify/cors";
 import Fastify, { FastifyInstance } from "fastify";
 import { GraphQLFormattedError } from "graphql";
 import { CampaignStatsService } from "./analytics/campaign-stats.service";
+import { exportRoutes } from "./analytics/exports.route";
+import { ExportService } from "./analytics/exports.service";
 import { authPlugin } from "./auth/auth.plugin";
 import { ApiKeyService, Caller } from "./auth/api-key.service";
 import { ChatService } from "./chats/chat.service";
@@ -48,6 +50,8 @@ export async function buildApp(config: Readonly<Config>, store: Store, options: 
     webhookEvents: new WebhookEventService(store.reader, ingest),
     apiKeys: new ApiKeyService(store.reader, config.adminKey),
   };
+  const callerOf = async (authorization: string | undefined) =>
+    !config.adminKey && !authorization ? OPEN_ACCESS : await services.apiKeys.authenticate(authorization);
 
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
     if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") return sendError(reply, "PAYLOAD_TOO_LARGE", "Body is over 1 MiB.");
@@ -78,12 +82,19 @@ export async function buildApp(config: Readonly<Config>, store: Store, options: 
   });
   await apollo.start();
   await app.register(cors, { origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false });
+  const contextFor = (caller: Caller | null): Context => ({ caller, now: now(), services, loaders: createLoaders(services) });
   await app.register(fastifyApollo(apollo), {
     path: "/graphql",
-    context: async (request) => {
-      const authorization = request.headers.authorization;
-      const caller = !config.adminKey && !authorization ? OPEN_ACCESS : await services.apiKeys.authenticate(authorization);
-      return { caller, now: now(), services, loaders: createLoaders(services) };
+    context: async (request) => contextFor(await callerOf(request.headers.authorization)),
+  });
+  await app.register(exportRoutes, {
+    exports: new ExportService(store.reader),
+    authenticate: callerOf,
+    schema,
+    execute: async (query, variables, caller) => {
+      const { body } = await apollo.executeOperation({ query, variables }, { contextValue: contextFor(caller) });
+      if (body.kind !== "single") throw new Error("an export query answered incrementally");
+      return body.singleResult;
     },
   });
   return app;

@@ -1,5 +1,5 @@
 import { ApolloServerPlugin } from "@apollo/server";
-import { DocumentNode, FragmentDefinitionNode, GraphQLSchema, Kind, OperationDefinitionNode, SelectionSetNode } from "graphql";
+import { DocumentNode, FragmentDefinitionNode, getVariableValues, GraphQLSchema, Kind, OperationDefinitionNode, SelectionSetNode } from "graphql";
 import { fieldExtensionsEstimator, getComplexity, simpleEstimator } from "graphql-query-complexity";
 import { RefgraphError } from "../errors";
 
@@ -35,6 +35,9 @@ export function queryLimitsPlugin(schema: GraphQLSchema): ApolloServerPlugin {
           const depth = operationDepth(operation, document);
           if (depth > MAX_DEPTH)
             throw new RefgraphError("QUERY_TOO_COMPLEX", `The query nests fields ${depth} deep; the limit is ${MAX_DEPTH}.`);
+          // Costing reads `first` from the variables, so a variable GraphQL cannot coerce is refused here, by name.
+          const { errors } = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {});
+          if (errors) throw new RefgraphError("BAD_USER_INPUT", errors[0].message);
           const complexity = getComplexity({
             schema,
             query: document,

@@ -8,7 +8,8 @@ import { verifySignature } from "./signature";
 export const MAX_WEBHOOK_BYTES = 1024 * 1024;
 
 export function sendError(reply: FastifyReply, code: ErrorCode, message: string) {
-  return reply.code(ERROR_CODES[code].status).send({ error: message, code });
+  // The type is set again: a streamed answer (CSV) that failed before its first byte had set its own.
+  return reply.code(ERROR_CODES[code].status).type("application/json; charset=utf-8").send({ error: message, code });
 }
 
 /** POST /webhooks/postproxy: verify on the raw bytes, parse, and answer 200 only once the event is committed. */

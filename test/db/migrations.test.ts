@@ -27,8 +27,16 @@ test("after the migrations run on open, the database matches every entity exactl
   expect(await schemaDiff()).toEqual([]);
 });
 
+const hasFactsView = () =>
+  context.store.writer.query("SELECT COUNT(*) FROM referral_facts").then(
+    () => true,
+    () => false,
+  );
+
 test("the analytics migration fills in parts and history for referrals stored before it", async () => {
   const db = context.store.writer;
+  // The BI views read the analytics columns, so they go first.
+  await db.undoLastMigration({ transaction: "each" });
   await db.undoLastMigration({ transaction: "each" });
   const T = Date.parse("2026-06-01T12:00:00Z");
   const insert = `INSERT INTO referral (event_id, chat_id, ref, received_at) VALUES ('e1', 'c1', 'c=summer--ch=bio', ${T}), ('e2', 'c1', 'plain', ${T + 60_000})`;
@@ -48,14 +56,18 @@ test("the analytics migration fills in parts and history for referrals stored be
 
 test("undoing the migrations drops every table, and running the migrations again restores them", async () => {
   const db = context.store.writer;
+  expect(await hasFactsView()).toBe(true);
+  await db.undoLastMigration({ transaction: "each" });
+  expect(await hasFactsView()).toBe(false);
   await db.undoLastMigration({ transaction: "each" });
   await db.undoLastMigration({ transaction: "each" });
   expect(await existingTables()).toEqual([]);
   expect(await db.showMigrations()).toBe(true);
 
   const applied = await db.runMigrations({ transaction: "each" });
-  expect(applied.map((migration) => migration.name)).toEqual(["CreateCoreTables1764057600000", "AddReferralAnalytics1795564800000"]);
+  expect(applied.map((migration) => migration.name)).toEqual(["CreateCoreTables1764057600000", "AddReferralAnalytics1795564800000", "AddBiViews1796083200000"]);
   expect(await existingTables()).toEqual(TABLES);
+  expect(await hasFactsView()).toBe(true);
   expect(await schemaDiff()).toEqual([]);
   expect(await db.showMigrations()).toBe(false);
 });

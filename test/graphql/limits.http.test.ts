@@ -59,6 +59,13 @@ test("a query whose lists multiply past the cost limit is refused with QUERY_TOO
   expect(body.errors[0].message).toMatch(/Ask for smaller pages/);
 });
 
+test("a variable GraphQL cannot coerce is refused with BAD_USER_INPUT naming it", async () => {
+  const { body } = await server.graphql("query($first: Int) { chats(first: $first) { totalCount } }", { first: "ten" });
+  expect(body.errors).toHaveLength(1);
+  expect(body.errors[0].extensions.code).toBe("BAD_USER_INPUT");
+  expect(body.errors[0].message).toMatch(/^Variable "\$first" got invalid value "ten"/);
+});
+
 test("introspection is not limited by depth", async () => {
   const { body } = await server.graphql(`{ __schema { types { name fields { name type { ofType { ofType { ofType { name } } } } } } } }`);
   expect(body.errors).toBeUndefined();
