@@ -29,18 +29,22 @@ export interface IngestOptions {
   storeMessageBodies: boolean;
   grammar: RefGrammar;
   onFailure: (eventId: string, error: unknown) => void;
+  /** Most deliveries one transaction takes (default 256; `refgraph seed` takes more). */
+  maxBatch?: number;
 }
 
 const MAX_BATCH = 256;
 
 /** Turns accepted webhook deliveries into inbox rows and their effects, in batched transactions. */
 export class IngestService {
-  private readonly batcher = new WriteBatcher<Delivery, IngestOutcome>((batch) => this.commit(batch), MAX_BATCH);
+  private readonly batcher: WriteBatcher<Delivery, IngestOutcome>;
 
   constructor(
     private readonly db: DataSource,
     private readonly options: IngestOptions,
-  ) {}
+  ) {
+    this.batcher = new WriteBatcher((batch) => this.commit(batch), options.maxBatch ?? MAX_BATCH);
+  }
 
   /** Resolves after the delivery's transaction commits; rejects only when nothing could be stored. */
   ingest(delivery: Delivery): Promise<IngestOutcome> {

@@ -1,0 +1,82 @@
+"use strict";
+// Campaign query benchmark: `npm run bench` (after `npm run build`). Method and results: docs/benchmarks.md.
+//
+//   BENCH_DATABASE_URL   the database to query (default sqlite:bench/data/refgraph.sqlite). When it holds no
+//                        referrals yet, it is first filled by `refgraph seed` with the sizes below.
+//   BENCH_RUNS           measured runs of each query (default 30), after 3 warm-up runs
+//
+// The server runs in this process on a free port, with open access; each query goes over HTTP, one at a time.
+
+const { execFileSync } = require("node:child_process");
+const path = require("node:path");
+
+const ROOT = path.join(__dirname, "..");
+let buildApp, loadConfig, openStore;
+try {
+  ({ buildApp } = require("../dist/src/app"));
+  ({ loadConfig } = require("../dist/src/config/config"));
+  ({ openStore } = require("../dist/src/db/data-source"));
+} catch (error) {
+  console.error(`bench/queries.js needs the build output in dist/: run \`npm run build\` first (${error.message})`);
+  process.exit(1);
+}
+
+const DATABASE_URL = process.env.BENCH_DATABASE_URL || `sqlite:${path.join(ROOT, "bench", "data", "refgraph.sqlite")}`;
+const RUNS = Number(process.env.BENCH_RUNS || 30);
+const SEED = ["--referrals", "1000000", "--chats", "300000", "--refs", "5000", "--days", "365"];
+const METRICS = "referrals uniqueChats newChats returningChats conversions conversionRate silentReferrals medianSecondsToFirstMessage p90SecondsToFirstMessage";
+const stats = (args) => `{ campaignStats(${args}) { totals { ${METRICS} } rows { key { ref campaign channel bucket } metrics { ${METRICS} } } } }`;
+
+const QUERIES = [
+  ["groupBy [REF], LAST_30D", stats("groupBy: [REF], range: LAST_30D")],
+  ["groupBy [], interval DAY, LAST_30D", stats("groupBy: [], interval: DAY, range: LAST_30D")],
+  ["groupBy [REF] first 10, interval DAY, LAST_30D", stats("groupBy: [REF], first: 10, interval: DAY, range: LAST_30D")],
+  ["groupBy [CAMPAIGN, CHANNEL], LAST_90D, ALL_TOUCH 72 h", stats("groupBy: [CAMPAIGN, CHANNEL], range: LAST_90D, attribution: ALL_TOUCH, conversionWindowHours: 72")],
+  ["groupBy [PLATFORM, SOURCE], LAST_7D, FIRST_TOUCH", stats("groupBy: [PLATFORM, SOURCE], range: LAST_7D, attribution: FIRST_TOUCH")],
+  ["groupBy [], interval WEEK Europe/Berlin, ALL", stats(`groupBy: [], interval: WEEK, timezone: "Europe/Berlin", range: ALL`)],
+];
+
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+
+async function main() {
+  const config = loadConfig({ ...process.env, DATABASE_URL, LOG_LEVEL: "error", REFGRAPH_ADMIN_KEY: "", NODE_ENV: "development" });
+  const store = await openStore(DATABASE_URL);
+  const [{ count }] = await store.reader.query("SELECT COUNT(*) AS count FROM referral");
+  if (Number(count) === 0) {
+    console.error(`${DATABASE_URL} holds no referrals: seeding it (refgraph seed ${SEED.join(" ")})`);
+    execFileSync(process.execPath, [path.join(ROOT, "dist", "src", "cli", "main.js"), "seed", ...SEED], {
+      env: { ...process.env, DATABASE_URL },
+      stdio: "inherit",
+    });
+  }
+  const app = await buildApp(config, store);
+  const url = `${await app.listen({ port: 0, host: "127.0.0.1" })}/graphql`;
+  const [{ total }] = await store.reader.query("SELECT COUNT(*) AS total FROM referral");
+  console.log(`${DATABASE_URL.replace(/\/\/[^@]*@/, "//")}: ${Number(total)} referrals; ${RUNS} runs per query after 3 warm-ups`);
+  console.log(["query".padEnd(56), "p50 ms".padStart(8), "p99 ms".padStart(8), "rows".padStart(6)].join(" "));
+  try {
+    for (const [name, query] of QUERIES) {
+      const times = [];
+      let rows = 0;
+      for (let run = -3; run < RUNS; run++) {
+        const started = process.hrtime.bigint();
+        const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query }) });
+        const body = await response.json();
+        const elapsed = Number(process.hrtime.bigint() - started) / 1e6;
+        if (body.errors) throw new Error(`${name}: ${JSON.stringify(body.errors)}`);
+        rows = body.data.campaignStats.rows.length;
+        if (run >= 0) times.push(elapsed);
+      }
+      times.sort((a, b) => a - b);
+      console.log([name.padEnd(56), percentile(times, 50).toFixed(1).padStart(8), percentile(times, 99).toFixed(1).padStart(8), String(rows).padStart(6)].join(" "));
+    }
+  } finally {
+    await app.close();
+    await store.close();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
