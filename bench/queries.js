@@ -30,7 +30,7 @@ const stats = (args) => `{ campaignStats(${args}) { totals { ${METRICS} } rows {
 const QUERIES = [
   ["groupBy [REF], LAST_30D", stats("groupBy: [REF], range: LAST_30D")],
   ["groupBy [], interval DAY, LAST_30D", stats("groupBy: [], interval: DAY, range: LAST_30D")],
-  ["groupBy [REF] first 10, interval DAY, LAST_30D", stats("groupBy: [REF], first: 10, interval: DAY, range: LAST_30D")],
+  ["groupBy [REF], interval DAY, LAST_30D", stats("groupBy: [REF], interval: DAY, range: LAST_30D")],
   ["groupBy [CAMPAIGN, CHANNEL], LAST_90D, ALL_TOUCH 72 h", stats("groupBy: [CAMPAIGN, CHANNEL], range: LAST_90D, attribution: ALL_TOUCH, conversionWindowHours: 72")],
   ["groupBy [PLATFORM, SOURCE], LAST_7D, FIRST_TOUCH", stats("groupBy: [PLATFORM, SOURCE], range: LAST_7D, attribution: FIRST_TOUCH")],
   ["groupBy [], interval WEEK Europe/Berlin, ALL", stats(`groupBy: [], interval: WEEK, timezone: "Europe/Berlin", range: ALL`)],
