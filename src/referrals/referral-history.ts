@@ -1,19 +1,30 @@
 import { EntityManager } from "typeorm";
-import { referralTimelines } from "../analytics/attribution";
+import { HistoryReferral, ReferralTimeline, referralTimelines } from "../analytics/attribution";
 import { Chat } from "../chats/chat.entity";
 import { bulkInsert, parameterMarker, typedValues } from "../db/bulk-insert";
 import { epochMillis } from "../db/columns";
 import { ChatFacts, ReferralFacts } from "../webhooks/envelope";
-import { fillReferral, REFERRAL_DETAILS, referralKey } from "./referral-order";
+import { fillReferral, REFERRAL_DETAILS, referralKey, ReferralPoint } from "./referral-order";
 import { Referral } from "./referral.entity";
 import { RefGrammar, storedParts } from "./ref-grammar";
 
 /** What a batch needs to know of the chats it touches to keep their referrals' timelines current. */
 export interface StoredHistory {
-  /** The stored referrals of each chat (readHistory). */
+  /** The stored referrals of the chats that needsHistory (readHistory). */
   referrals: Map<string, Referral[]>;
   /** For incoming referrals (by key): the first stored inbound message at or after it (storedReplies). */
   replies: Map<string, number | null>;
+  /** The touched chats as stored before the batch. */
+  chats: Map<string, Chat>;
+}
+
+export type ReferralAt = ReferralPoint & { chatId: string };
+
+export interface ReferralChanges {
+  /** New referrals, and stored ones whose details or timeline changed: written whole (upsertReferrals). */
+  rows: Referral[];
+  /** Stored first referrals, of chats whose history was not read, that a batch's referral now precedes. */
+  displacedFirsts: ReferralAt[];
 }
 
 // Every column but the parsed parts, which only a new referral's row needs: hydrated by hand, as TypeORM's
@@ -45,22 +56,30 @@ async function readReferrals(manager: EntityManager, chatIds: string[]): Promise
   );
 }
 
-/** The stored referrals of these chats, by chat. */
+/** The stored referrals of these chats, by chat (an empty list for a chat with none). */
 export async function readHistory(manager: EntityManager, chatIds: string[]): Promise<Map<string, Referral[]>> {
-  const referrals = new Map<string, Referral[]>();
   const ids = [...new Set(chatIds)];
+  const referrals = new Map<string, Referral[]>(ids.map((id) => [id, []]));
   if (ids.length === 0) return referrals;
-  for (const row of await readReferrals(manager, ids)) referrals.set(row.chatId, [...(referrals.get(row.chatId) ?? []), row]);
+  for (const row of await readReferrals(manager, ids)) referrals.get(row.chatId)?.push(row);
   return referrals;
 }
+
+/**
+ * Whether a batch must read a chat's stored referrals to keep their timelines: when the batch brings the chat an
+ * inbound message, or a referral at or before its last stored one (`late`, see storedReplies). Otherwise no stored
+ * message can be a reply to the batch's referrals, no stored reply moves, and of the stored referrals only the
+ * first can change (it stops being first), which the chat row names.
+ */
+export const needsHistory = (chat: Chat | undefined, receivedAt: Date) => (chat?.lastInboundAt?.getTime() ?? -Infinity) >= receivedAt.getTime();
 
 /**
  * For each incoming referral, the first stored inbound message at or after it. Only a referral delivered after a
  * later message of its chat can have one, so the query runs only for those (`chats` as stored before the batch).
  */
 export async function storedReplies(manager: EntityManager, incoming: ReferralFacts[], chats: Map<string, Chat>): Promise<Map<string, number | null>> {
-  const late = [...new Map(incoming.map((fact) => [referralKey(fact), fact])).values()].filter(
-    (fact) => (chats.get(fact.chatId)?.lastInboundAt?.getTime() ?? -Infinity) >= fact.receivedAt.getTime(),
+  const late = [...new Map(incoming.map((fact) => [referralKey(fact), fact])).values()].filter((fact) =>
+    needsHistory(chats.get(fact.chatId), fact.receivedAt),
   );
   if (late.length === 0) return new Map();
   const values = typedValues(manager.connection, ["text", "bigint"], late.map((fact) => [fact.chatId, fact.receivedAt.getTime()]));
@@ -75,11 +94,12 @@ export async function storedReplies(manager: EntityManager, incoming: ReferralFa
 const time = epochMillis.from as (at: number | null) => Date | null;
 
 /**
- * The referral rows a batch writes: its new referrals (parsed with `grammar`), the details a second report of a
- * stored referral adds, and every stored referral of the touched chats whose timeline changed.
- * `chats` holds the touched chats as the batch leaves them.
+ * What a batch writes to the referral table: its new referrals (parsed with `grammar`), the details a second report
+ * of a stored referral adds, and every stored referral of the touched chats whose timeline changed. A chat whose
+ * history was not read (see needsHistory) gets the new rows' timelines from its stored first referral, which the
+ * chat row names. `chats` holds the touched chats as the batch leaves them.
  */
-export function referralWrites(history: StoredHistory, facts: ChatFacts[], chats: Map<string, Chat>, grammar: RefGrammar): Referral[] {
+export function referralWrites(history: StoredHistory, facts: ChatFacts[], chats: Map<string, Chat>, grammar: RefGrammar): ReferralChanges {
   const incoming = new Map<string, Map<string, ReferralFacts>>();
   const inbound = new Map<string, number[]>();
   for (const fact of facts) {
@@ -91,9 +111,26 @@ export function referralWrites(history: StoredHistory, facts: ChatFacts[], chats
     }
     if (fact.inboundAt) inbound.set(fact.id, [...(inbound.get(fact.id) ?? []), fact.inboundAt.getTime()]);
   }
-  const writes: Referral[] = [];
+  const create = (key: string, fact: ReferralFacts) =>
+    Object.assign(new Referral(), fact, storedParts(grammar(fact.ref)), { firstReplyAt: time(history.replies.get(key) ?? null) });
+  const changes: ReferralChanges = { rows: [], displacedFirsts: [] };
   for (const chatId of new Set([...incoming.keys(), ...inbound.keys()])) {
-    const stored = new Map((history.referrals.get(chatId) ?? []).map((row) => [referralKey(row), row]));
+    const timelinesOf = (points: HistoryReferral[]) =>
+      referralTimelines(points, inbound.get(chatId) ?? [], chats.get(chatId)?.firstInboundAt?.getTime() ?? Infinity);
+    const read = history.referrals.get(chatId);
+    if (!read) {
+      if (inbound.has(chatId)) throw new Error(`the history of chat ${chatId} was not read, but the batch brings it a message`);
+      const rows = [...(incoming.get(chatId) ?? [])].map(([key, fact]) => create(key, fact));
+      const before = history.chats.get(chatId);
+      const first = before?.firstReferralAt ? { chatId, ref: before.firstReferralRef as string, receivedAt: before.firstReferralAt } : null;
+      const storedFirst = first && !incoming.get(chatId)?.has(referralKey(first)) ? first : null;
+      const timelines = timelinesOf([...rows.map(historyPoint), ...(storedFirst ? [storedFirst] : [])]);
+      rows.forEach((row, i) => applyTimeline(row, timelines[i]));
+      if (storedFirst && !timelines[rows.length].isFirstTouch) changes.displacedFirsts.push(storedFirst);
+      changes.rows.push(...rows);
+      continue;
+    }
+    const stored = new Map(read.map((row) => [referralKey(row), row]));
     const changed = new Set<Referral>();
     const rows = new Map(stored);
     for (const [key, fact] of incoming.get(chatId) ?? []) {
@@ -105,36 +142,51 @@ export function referralWrites(history: StoredHistory, facts: ChatFacts[], chats
           changed.add(row);
         }
       } else {
-        const created = Object.assign(new Referral(), fact, storedParts(grammar(fact.ref)), { firstReplyAt: time(history.replies.get(key) ?? null) });
+        const created = create(key, fact);
         rows.set(key, created);
         changed.add(created);
       }
     }
     const list = [...rows.values()];
-    const timelines = referralTimelines(
-      list.map((row) => ({ ref: row.ref, receivedAt: row.receivedAt, replyAt: row.firstReplyAt?.getTime() ?? null })),
-      inbound.get(chatId) ?? [],
-      chats.get(chatId)?.firstInboundAt?.getTime() ?? Infinity,
-    );
+    const timelines = timelinesOf(list.map(historyPoint));
     list.forEach((row, i) => {
-      const timeline = timelines[i];
-      const firstReplyAt = time(timeline.firstReplyAt);
-      const lastTouchReplyAt = time(timeline.lastTouchReplyAt);
-      const same =
-        row.firstReplyAt?.getTime() === firstReplyAt?.getTime() &&
-        row.lastTouchReplyAt?.getTime() === lastTouchReplyAt?.getTime() &&
-        row.isFirstTouch === timeline.isFirstTouch &&
-        row.isNewChat === timeline.isNewChat;
-      if (!same) changed.add(Object.assign(row, { firstReplyAt, lastTouchReplyAt, isFirstTouch: timeline.isFirstTouch, isNewChat: timeline.isNewChat }));
+      if (applyTimeline(row, timelines[i])) changed.add(row);
     });
-    writes.push(...changed);
+    changes.rows.push(...changed);
   }
-  return writes;
+  return changes;
+}
+
+const historyPoint = (row: Referral): HistoryReferral => ({ ref: row.ref, receivedAt: row.receivedAt, replyAt: row.firstReplyAt?.getTime() ?? null });
+
+/** Sets the row's timeline columns; true when they changed. */
+function applyTimeline(row: Referral, timeline: ReferralTimeline): boolean {
+  const firstReplyAt = time(timeline.firstReplyAt);
+  const lastTouchReplyAt = time(timeline.lastTouchReplyAt);
+  const same =
+    row.firstReplyAt?.getTime() === firstReplyAt?.getTime() &&
+    row.lastTouchReplyAt?.getTime() === lastTouchReplyAt?.getTime() &&
+    row.isFirstTouch === timeline.isFirstTouch &&
+    row.isNewChat === timeline.isNewChat;
+  Object.assign(row, { firstReplyAt, lastTouchReplyAt, isFirstTouch: timeline.isFirstTouch, isNewChat: timeline.isNewChat });
+  return !same;
+}
+
+/** A first referral that is first no more is not the chat's first activity either. */
+export async function markDisplacedFirsts(manager: EntityManager, displaced: ReferralAt[]): Promise<void> {
+  if (displaced.length === 0) return;
+  const values = typedValues(manager.connection, ["text", "text", "bigint"], displaced.map((r) => [r.chatId, r.ref, r.receivedAt.getTime()]));
+  await manager.query(
+    `UPDATE referral SET is_first_touch = false, is_new_chat = false WHERE id IN (
+       SELECT r.id FROM referral r JOIN (${values.sql}) AS v ON r.chat_id = v.column1 AND r.ref = v.column2 AND r.received_at = v.column3)`,
+    values.parameters,
+  );
 }
 
 /**
- * Writes new and changed referrals in one statement. The conflict clause is a safety net: the batch read the
- * chat's referrals under its lock, so a row with the same key is one it saw, whose details it already merged.
+ * Writes new and changed referrals in one statement. A row whose key is stored already is either one the batch
+ * read and merged, or a second report into a chat whose history was not read: the conflict clause then keeps the
+ * stored details, fills their gaps, and sets the timeline the batch computed.
  */
 export async function upsertReferrals(manager: EntityManager, rows: Referral[]): Promise<void> {
   if (rows.length === 0) return;

@@ -6,7 +6,7 @@ import { Message } from "../chats/message.entity";
 import { isPostgres } from "../db/data-source";
 import { bulkInsert, overwriteOnConflict } from "../db/bulk-insert";
 import { WriteBatcher } from "../db/write-batcher";
-import { readHistory, referralWrites, storedReplies, upsertReferrals } from "../referrals/referral-history";
+import { markDisplacedFirsts, needsHistory, readHistory, referralWrites, storedReplies, upsertReferrals } from "../referrals/referral-history";
 import { RefGrammar } from "../referrals/ref-grammar";
 import { Envelope, Interpretation, interpretEvent, parseEnvelope, storableBody } from "./envelope";
 import { WebhookEvent, WebhookEventStatus } from "./webhook-event.entity";
@@ -85,14 +85,16 @@ export class IngestService {
     // busy with incoming requests, and the database would sit idle waiting for each one.
     const ids = [...new Set(batch.map((d) => d.envelope.id))];
     const referralFacts = interpretations.flatMap((i) => (i.chat?.referral ? [i.chat.referral] : []));
-    const historyChats = interpretations.flatMap((i) => (i.chat && (i.chat.referral || i.chat.inboundAt) ? [i.chat.id] : []));
-    const [storedEvents, chats, messages, referrals] = await Promise.all([
+    const [storedEvents, chats, messages, inboundHistory] = await Promise.all([
       manager.createQueryBuilder(WebhookEvent, "e").select(["e.id", "e.status"]).where("e.id IN (:...ids)", { ids }).getMany(),
       readById(manager, Chat, interpretations.flatMap((i) => (i.chat ? [i.chat.id] : []))),
       readById(manager, Message, interpretations.flatMap((i) => (i.message ? [i.message.id] : []))),
-      readHistory(manager, historyChats),
+      readHistory(manager, interpretations.flatMap((i) => (i.chat?.inboundAt ? [i.chat.id] : []))),
     ]);
-    const history = { referrals, replies: await storedReplies(manager, referralFacts, chats) };
+    // Referrals delivered after a later message of their chat need the chat's history too; most need none.
+    const lateChats = referralFacts.filter((fact) => !inboundHistory.has(fact.chatId) && needsHistory(chats.get(fact.chatId), fact.receivedAt));
+    const [replies, lateHistory] = await Promise.all([storedReplies(manager, referralFacts, chats), readHistory(manager, lateChats.map((fact) => fact.chatId))]);
+    const history = { referrals: new Map([...inboundHistory, ...lateHistory]), replies, chats: new Map(chats) };
     const stored = new Map(storedEvents.map((e) => [e.id, e.status]));
     const outcomes: IngestOutcome[] = [];
     const fresh = new Map<string, { row: WebhookEvent; interpretation: Interpretation }>();
@@ -110,11 +112,13 @@ export class IngestService {
     const applied = [...fresh.values()].map((f) => f.interpretation);
     const chatFacts = applied.flatMap((i) => (i.chat ? [i.chat] : []));
     const chatRows = fold(chats, chatFacts, mergeChat);
+    const referralChanges = referralWrites(history, chatFacts, chats, this.options.grammar);
     await allSettled([
       bulkInsert(manager, WebhookEvent, [...fresh.values()].map((f) => f.row)),
       bulkInsert(manager, Chat, chatRows, overwriteOnConflict(manager, Chat, "id")),
       bulkInsert(manager, Message, fold(messages, applied.flatMap((i) => (i.message ? [i.message] : [])), mergeMessage), overwriteOnConflict(manager, Message, "id")),
-      upsertReferrals(manager, referralWrites(history, chatFacts, chats, this.options.grammar)),
+      upsertReferrals(manager, referralChanges.rows),
+      markDisplacedFirsts(manager, referralChanges.displacedFirsts),
       ...[...repeats].map(([id, count]) =>
         manager.createQueryBuilder().update(WebhookEvent).set({ duplicates: () => `duplicates + ${count}` }).where("id = :id", { id }).execute(),
       ),

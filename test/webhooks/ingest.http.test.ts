@@ -224,6 +224,19 @@ describe("messages", () => {
     expect(filled.metadata.referral).toMatchObject({ ref: "ad_summer", source: "ADS", type: "OPEN_THREAD" });
   });
 
+  test("a second report of a referral, under another event id, fills the first one's gaps and changes nothing else", async () => {
+    const at = Date.parse("2026-11-03T11:00:00Z");
+    await server.deliver(referralEvent({ chat: "ch_twice", ref: "earlier", receivedAt: at - 60_000 }));
+    await server.deliver(referralEvent({ chat: "ch_twice", ref: "twice", source: "SHORTLINKS", receivedAt: at }));
+    await server.deliver(referralEvent({ chat: "ch_twice", ref: "twice", source: "ADS", receivedAt: at, extra: { ad_id: "ad_5" } }));
+    const twice = await chat("ch_twice");
+    expect(twice.referrals.totalCount).toBe(2);
+    expect(twice.referrals.edges.map((edge: any) => edge.node)).toEqual([
+      expect.objectContaining({ ref: "twice", source: "SHORTLINKS", adId: "ad_5", isNewChat: false }),
+      expect.objectContaining({ ref: "earlier", isNewChat: true }),
+    ]);
+  });
+
   test("a message without a chat id is REJECTED", async () => {
     const event = messageEvent({ chatId: null });
     expect((await server.deliver(event)).body.status).toBe("REJECTED");
