@@ -1,7 +1,7 @@
 import { EntityManager } from "typeorm";
 import { HistoryReferral, ReferralTimeline, referralTimelines } from "../analytics/attribution";
 import { Chat } from "../chats/chat.entity";
-import { bulkInsert, parameterMarker, typedValues } from "../db/bulk-insert";
+import { bulkInsert, typedValues } from "../db/bulk-insert";
 import { epochMillis } from "../db/columns";
 import { ChatFacts, ReferralFacts } from "../webhooks/envelope";
 import { fillReferral, REFERRAL_DETAILS, referralKey, ReferralPoint } from "./referral-order";
@@ -10,11 +10,11 @@ import { RefGrammar, storedParts } from "./ref-grammar";
 
 /** What a batch needs to know of the chats it touches to keep their referrals' timelines current. */
 export interface StoredHistory {
-  /** The stored referrals of the chats that needsHistory (readHistory). */
+  /** The referrals the batch can change, of the chats that needsHistory (readHistory). */
   referrals: Map<string, Referral[]>;
   /** For incoming referrals (by key): the first stored inbound message at or after it (storedReplies). */
   replies: Map<string, number | null>;
-  /** The touched chats as stored before the batch. */
+  /** The touched chats as stored before the batch: each names its first referral, which may not have been read. */
   chats: Map<string, Chat>;
 }
 
@@ -23,18 +23,20 @@ export type ReferralAt = ReferralPoint & { chatId: string };
 export interface ReferralChanges {
   /** New referrals, and stored ones whose details or timeline changed: written whole (upsertReferrals). */
   rows: Referral[];
-  /** Stored first referrals, of chats whose history was not read, that a batch's referral now precedes. */
+  /** Stored first referrals, not read, that one of the batch's referrals now precedes. */
   displacedFirsts: ReferralAt[];
 }
 
 // Every column but the parsed parts, which only a new referral's row needs: hydrated by hand, as TypeORM's
 // entity hydration costs more than the query on this path.
-async function readReferrals(manager: EntityManager, chatIds: string[]): Promise<Referral[]> {
-  const marker = parameterMarker(manager.connection);
+async function readReferrals(manager: EntityManager, since: Map<string, number>): Promise<Referral[]> {
+  const values = typedValues(manager.connection, ["text", "bigint"], [...since]);
   const rows: Record<string, string | number | boolean | null>[] = await manager.query(
-    `SELECT id, event_id, chat_id, ref, source, type, received_at, ad_id, ads_context, first_reply_at, last_touch_reply_at, is_first_touch, is_new_chat
-     FROM referral WHERE chat_id IN (${chatIds.map((_, i) => marker(i + 1)).join(", ")})`,
-    chatIds,
+    `SELECT r.id, r.event_id, r.chat_id, r.ref, r.source, r.type, r.received_at, r.ad_id, r.ads_context, r.first_reply_at,
+       r.last_touch_reply_at, r.is_first_touch, r.is_new_chat
+     FROM referral r JOIN (${values.sql}) AS v ON r.chat_id = v.column1
+     WHERE r.first_reply_at IS NULL OR r.first_reply_at >= v.column2`,
+    values.parameters,
   );
   const at = epochMillis.from as (value: unknown) => Date | null;
   return rows.map((row) =>
@@ -56,13 +58,28 @@ async function readReferrals(manager: EntityManager, chatIds: string[]): Promise
   );
 }
 
-/** The stored referrals of these chats, by chat (an empty list for a chat with none). */
-export async function readHistory(manager: EntityManager, chatIds: string[]): Promise<Map<string, Referral[]>> {
-  const ids = [...new Set(chatIds)];
-  const referrals = new Map<string, Referral[]>(ids.map((id) => [id, []]));
-  if (ids.length === 0) return referrals;
-  for (const row of await readReferrals(manager, ids)) referrals.get(row.chatId)?.push(row);
+/**
+ * The stored referrals of each chat whose timelines a batch can change, by chat: those without a reply before
+ * `since`, the time of the batch's earliest fact for that chat. A referral's first reply never comes before an
+ * earlier referral's, so these are a run of the chat's latest referrals; the ones before it keep their replies,
+ * and, as the batch's facts all come after their replies, their timelines, except the chat's first referral
+ * (see StoredHistory.chats).
+ */
+export async function readHistory(manager: EntityManager, since: Map<string, number>): Promise<Map<string, Referral[]>> {
+  const referrals = new Map<string, Referral[]>([...since.keys()].map((id) => [id, []]));
+  if (since.size === 0) return referrals;
+  for (const row of await readReferrals(manager, since)) referrals.get(row.chatId)?.push(row);
   return referrals;
+}
+
+/** For each of these chats, the time of the batch's earliest referral or inbound message in it: readHistory's `since`. */
+export function earliestFacts(facts: ChatFacts[], chatIds: Set<string>): Map<string, number> {
+  const since = new Map<string, number>();
+  for (const fact of facts) {
+    if (!chatIds.has(fact.id)) continue;
+    for (const at of [fact.inboundAt, fact.referral?.receivedAt]) if (at) since.set(fact.id, Math.min(since.get(fact.id) ?? Infinity, at.getTime()));
+  }
+  return since;
 }
 
 /**
@@ -95,9 +112,9 @@ const time = epochMillis.from as (at: number | null) => Date | null;
 
 /**
  * What a batch writes to the referral table: its new referrals (parsed with `grammar`), the details a second report
- * of a stored referral adds, and every stored referral of the touched chats whose timeline changed. A chat whose
- * history was not read (see needsHistory) gets the new rows' timelines from its stored first referral, which the
- * chat row names. `chats` holds the touched chats as the batch leaves them.
+ * of a stored referral adds, and every stored referral of the touched chats whose timeline changed. Only the stored
+ * referrals the batch can change were read (see readHistory and needsHistory); the chat's first referral stands in
+ * for the rest where order matters. `chats` holds the touched chats as the batch leaves them.
  */
 export function referralWrites(history: StoredHistory, facts: ChatFacts[], chats: Map<string, Chat>, grammar: RefGrammar): ReferralChanges {
   const incoming = new Map<string, Map<string, ReferralFacts>>();
@@ -111,26 +128,11 @@ export function referralWrites(history: StoredHistory, facts: ChatFacts[], chats
     }
     if (fact.inboundAt) inbound.set(fact.id, [...(inbound.get(fact.id) ?? []), fact.inboundAt.getTime()]);
   }
-  const create = (key: string, fact: ReferralFacts) =>
-    Object.assign(new Referral(), fact, storedParts(grammar(fact.ref)), { firstReplyAt: time(history.replies.get(key) ?? null) });
   const changes: ReferralChanges = { rows: [], displacedFirsts: [] };
   for (const chatId of new Set([...incoming.keys(), ...inbound.keys()])) {
-    const timelinesOf = (points: HistoryReferral[]) =>
-      referralTimelines(points, inbound.get(chatId) ?? [], chats.get(chatId)?.firstInboundAt?.getTime() ?? Infinity);
     const read = history.referrals.get(chatId);
-    if (!read) {
-      if (inbound.has(chatId)) throw new Error(`the history of chat ${chatId} was not read, but the batch brings it a message`);
-      const rows = [...(incoming.get(chatId) ?? [])].map(([key, fact]) => create(key, fact));
-      const before = history.chats.get(chatId);
-      const first = before?.firstReferralAt ? { chatId, ref: before.firstReferralRef as string, receivedAt: before.firstReferralAt } : null;
-      const storedFirst = first && !incoming.get(chatId)?.has(referralKey(first)) ? first : null;
-      const timelines = timelinesOf([...rows.map(historyPoint), ...(storedFirst ? [storedFirst] : [])]);
-      rows.forEach((row, i) => applyTimeline(row, timelines[i]));
-      if (storedFirst && !timelines[rows.length].isFirstTouch) changes.displacedFirsts.push(storedFirst);
-      changes.rows.push(...rows);
-      continue;
-    }
-    const stored = new Map(read.map((row) => [referralKey(row), row]));
+    if (!read && inbound.has(chatId)) throw new Error(`the history of chat ${chatId} was not read, but the batch brings it a message`);
+    const stored = new Map((read ?? []).map((row) => [referralKey(row), row]));
     const changed = new Set<Referral>();
     const rows = new Map(stored);
     for (const [key, fact] of incoming.get(chatId) ?? []) {
@@ -142,16 +144,25 @@ export function referralWrites(history: StoredHistory, facts: ChatFacts[], chats
           changed.add(row);
         }
       } else {
-        const created = create(key, fact);
+        // When the history was not read, this may be a second report of a stored referral: upsertReferrals merges it.
+        const created = Object.assign(new Referral(), fact, storedParts(grammar(fact.ref)), { firstReplyAt: time(history.replies.get(key) ?? null) });
         rows.set(key, created);
         changed.add(created);
       }
     }
     const list = [...rows.values()];
-    const timelines = timelinesOf(list.map(historyPoint));
+    const before = history.chats.get(chatId);
+    const first = before?.firstReferralAt ? { chatId, ref: before.firstReferralRef as string, receivedAt: before.firstReferralAt } : null;
+    const unreadFirst = first && !rows.has(referralKey(first)) ? first : null;
+    const timelines = referralTimelines(
+      [...list.map(historyPoint), ...(unreadFirst ? [unreadFirst] : [])],
+      inbound.get(chatId) ?? [],
+      chats.get(chatId)?.firstInboundAt?.getTime() ?? Infinity,
+    );
     list.forEach((row, i) => {
       if (applyTimeline(row, timelines[i])) changed.add(row);
     });
+    if (unreadFirst && !timelines[list.length].isFirstTouch) changes.displacedFirsts.push(unreadFirst);
     changes.rows.push(...changed);
   }
   return changes;

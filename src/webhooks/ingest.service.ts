@@ -6,7 +6,7 @@ import { Message } from "../chats/message.entity";
 import { isPostgres } from "../db/data-source";
 import { bulkInsert, overwriteOnConflict } from "../db/bulk-insert";
 import { WriteBatcher } from "../db/write-batcher";
-import { markDisplacedFirsts, needsHistory, readHistory, referralWrites, storedReplies, upsertReferrals } from "../referrals/referral-history";
+import { earliestFacts, markDisplacedFirsts, needsHistory, readHistory, referralWrites, storedReplies, upsertReferrals } from "../referrals/referral-history";
 import { RefGrammar } from "../referrals/ref-grammar";
 import { Envelope, Interpretation, interpretEvent, parseEnvelope, storableBody } from "./envelope";
 import { WebhookEvent, WebhookEventStatus } from "./webhook-event.entity";
@@ -84,16 +84,20 @@ export class IngestService {
     // Reads go out together and writes go out together: every await is a trip through the event loop, which is
     // busy with incoming requests, and the database would sit idle waiting for each one.
     const ids = [...new Set(batch.map((d) => d.envelope.id))];
-    const referralFacts = interpretations.flatMap((i) => (i.chat?.referral ? [i.chat.referral] : []));
+    const touched = interpretations.flatMap((i) => (i.chat ? [i.chat] : []));
+    const referralFacts = touched.flatMap((fact) => (fact.referral ? [fact.referral] : []));
     const [storedEvents, chats, messages, inboundHistory] = await Promise.all([
       manager.createQueryBuilder(WebhookEvent, "e").select(["e.id", "e.status"]).where("e.id IN (:...ids)", { ids }).getMany(),
       readById(manager, Chat, interpretations.flatMap((i) => (i.chat ? [i.chat.id] : []))),
       readById(manager, Message, interpretations.flatMap((i) => (i.message ? [i.message.id] : []))),
-      readHistory(manager, interpretations.flatMap((i) => (i.chat?.inboundAt ? [i.chat.id] : []))),
+      readHistory(manager, earliestFacts(touched, new Set(touched.filter((fact) => fact.inboundAt).map((fact) => fact.id)))),
     ]);
     // Referrals delivered after a later message of their chat need the chat's history too; most need none.
-    const lateChats = referralFacts.filter((fact) => !inboundHistory.has(fact.chatId) && needsHistory(chats.get(fact.chatId), fact.receivedAt));
-    const [replies, lateHistory] = await Promise.all([storedReplies(manager, referralFacts, chats), readHistory(manager, lateChats.map((fact) => fact.chatId))]);
+    const late = referralFacts.filter((fact) => !inboundHistory.has(fact.chatId) && needsHistory(chats.get(fact.chatId), fact.receivedAt));
+    const [replies, lateHistory] = await Promise.all([
+      storedReplies(manager, referralFacts, chats),
+      readHistory(manager, earliestFacts(touched, new Set(late.map((fact) => fact.chatId)))),
+    ]);
     const history = { referrals: new Map([...inboundHistory, ...lateHistory]), replies, chats: new Map(chats) };
     const stored = new Map(storedEvents.map((e) => [e.id, e.status]));
     const outcomes: IngestOutcome[] = [];
