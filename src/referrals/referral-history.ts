@@ -10,7 +10,7 @@ import { RefGrammar, storedParts } from "./ref-grammar";
 
 /** What a batch needs to know of the chats it touches to keep their referrals' timelines current. */
 export interface StoredHistory {
-  /** The referrals the batch can change, of the chats that needsHistory (readHistory). */
+  /** The referrals the batch can change, of the chats that need them (readHistory, isLate). */
   referrals: Map<string, Referral[]>;
   /** For incoming referrals (by key): the first stored inbound message at or after it (storedReplies). */
   replies: Map<string, number | null>;
@@ -83,21 +83,17 @@ export function earliestFacts(facts: ChatFacts[], chatIds: Set<string>): Map<str
 }
 
 /**
- * Whether a batch must read a chat's stored referrals to keep their timelines: when the batch brings the chat an
- * inbound message, or a referral at or before its last stored one (`late`, see storedReplies). Otherwise no stored
+ * Whether a referral is late: delivered at or before its chat's last stored message (`chat` as stored before the
+ * batch). Only a late referral can have a stored reply (storedReplies). A batch must read a chat's stored referrals
+ * to keep their timelines when it brings the chat a late referral or an inbound message; otherwise no stored
  * message can be a reply to the batch's referrals, no stored reply moves, and of the stored referrals only the
  * first can change (it stops being first), which the chat row names.
  */
-export const needsHistory = (chat: Chat | undefined, receivedAt: Date) => (chat?.lastInboundAt?.getTime() ?? -Infinity) >= receivedAt.getTime();
+export const isLate = (chat: Chat | undefined, receivedAt: Date) => (chat?.lastInboundAt?.getTime() ?? -Infinity) >= receivedAt.getTime();
 
-/**
- * For each incoming referral, the first stored inbound message at or after it. Only a referral delivered after a
- * later message of its chat can have one, so the query runs only for those (`chats` as stored before the batch).
- */
-export async function storedReplies(manager: EntityManager, incoming: ReferralFacts[], chats: Map<string, Chat>): Promise<Map<string, number | null>> {
-  const late = [...new Map(incoming.map((fact) => [referralKey(fact), fact])).values()].filter((fact) =>
-    needsHistory(chats.get(fact.chatId), fact.receivedAt),
-  );
+/** For each late referral (isLate), by key: the first stored inbound message at or after it. */
+export async function storedReplies(manager: EntityManager, lateReferrals: ReferralFacts[]): Promise<Map<string, number | null>> {
+  const late = [...new Map(lateReferrals.map((fact) => [referralKey(fact), fact])).values()];
   if (late.length === 0) return new Map();
   const values = typedValues(manager.connection, ["text", "bigint"], late.map((fact) => [fact.chatId, fact.receivedAt.getTime()]));
   const replies: { reply: string | number | null }[] = await manager.query(
@@ -113,7 +109,7 @@ const time = epochMillis.from as (at: number | null) => Date | null;
 /**
  * What a batch writes to the referral table: its new referrals (parsed with `grammar`), the details a second report
  * of a stored referral adds, and every stored referral of the touched chats whose timeline changed. Only the stored
- * referrals the batch can change were read (see readHistory and needsHistory); the chat's first referral stands in
+ * referrals the batch can change were read (see readHistory and isLate); the chat's first referral stands in
  * for the rest where order matters. `chats` holds the touched chats as the batch leaves them.
  */
 export function referralWrites(history: StoredHistory, facts: ChatFacts[], chats: Map<string, Chat>, grammar: RefGrammar): ReferralChanges {

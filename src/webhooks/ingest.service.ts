@@ -6,7 +6,7 @@ import { Message } from "../chats/message.entity";
 import { isPostgres } from "../db/data-source";
 import { bulkInsert, overwriteOnConflict } from "../db/bulk-insert";
 import { WriteBatcher } from "../db/write-batcher";
-import { earliestFacts, markDisplacedFirsts, needsHistory, readHistory, referralWrites, storedReplies, upsertReferrals } from "../referrals/referral-history";
+import { earliestFacts, isLate, markDisplacedFirsts, readHistory, referralWrites, storedReplies, upsertReferrals } from "../referrals/referral-history";
 import { RefGrammar } from "../referrals/ref-grammar";
 import { Envelope, Interpretation, interpretEvent, parseEnvelope, storableBody } from "./envelope";
 import { WebhookEvent, WebhookEventStatus } from "./webhook-event.entity";
@@ -92,11 +92,11 @@ export class IngestService {
       readById(manager, Message, interpretations.flatMap((i) => (i.message ? [i.message.id] : []))),
       readHistory(manager, earliestFacts(touched, new Set(touched.filter((fact) => fact.inboundAt).map((fact) => fact.id)))),
     ]);
-    // Referrals delivered after a later message of their chat need the chat's history too; most need none.
-    const late = referralFacts.filter((fact) => !inboundHistory.has(fact.chatId) && needsHistory(chats.get(fact.chatId), fact.receivedAt));
+    // Referrals delivered at or before a stored message of their chat need its replies and history; most need neither.
+    const late = referralFacts.filter((fact) => isLate(chats.get(fact.chatId), fact.receivedAt));
     const [replies, lateHistory] = await Promise.all([
-      storedReplies(manager, referralFacts, chats),
-      readHistory(manager, earliestFacts(touched, new Set(late.map((fact) => fact.chatId)))),
+      storedReplies(manager, late),
+      readHistory(manager, earliestFacts(touched, new Set(late.map((fact) => fact.chatId).filter((id) => !inboundHistory.has(id))))),
     ]);
     const history = { referrals: new Map([...inboundHistory, ...lateHistory]), replies, chats: new Map(chats) };
     const stored = new Map(storedEvents.map((e) => [e.id, e.status]));
