@@ -1,4 +1,5 @@
 import { ApolloServer } from "@apollo/server";
+import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/disabled";
 import fastifyApollo, { fastifyApolloDrainPlugin } from "@as-integrations/fastify";
 import cors from "@fastify/cors";
 import Fastify, { FastifyInstance } from "fastify";
@@ -6,6 +7,7 @@ import { GraphQLFormattedError } from "graphql";
 import { CampaignStatsService } from "./analytics/campaign-stats.service";
 import { exportRoutes } from "./analytics/exports.route";
 import { ExportService } from "./analytics/exports.service";
+import { ReferralIndex } from "./analytics/referral-index";
 import { authPlugin } from "./auth/auth.plugin";
 import { ApiKeyService, Caller } from "./auth/api-key.service";
 import { ChatService } from "./chats/chat.service";
@@ -43,10 +45,13 @@ export async function buildApp(config: Readonly<Config>, store: Store, options: 
     grammar: config.grammar,
     onFailure: (eventId, error) => app.log.error({ err: error, eventId }, "webhook event FAILED; kept for replayWebhookEvent"),
   });
+  const referralIndex = new ReferralIndex(store.reader);
+  // Read the referrals now, rather than on the first campaignStats query.
+  referralIndex.current().catch((error) => app.log.error({ err: error }, "loading referrals for campaignStats failed; the next query retries"));
   const services: Services = {
     chats: new ChatService(store.reader),
     referrals: new ReferralService(store.reader),
-    campaignStats: new CampaignStatsService(store.reader, config.grammar),
+    campaignStats: new CampaignStatsService(referralIndex, config.grammar),
     webhookEvents: new WebhookEventService(store.reader, ingest),
     apiKeys: new ApiKeyService(store.reader, config.adminKey),
   };
@@ -59,7 +64,7 @@ export async function buildApp(config: Readonly<Config>, store: Store, options: 
     request.log.error({ err: error }, "request failed");
     return sendError(reply, "INTERNAL_SERVER_ERROR", "Internal server error.");
   });
-  app.addHook("onClose", () => ingest.drain());
+  app.addHook("onClose", () => Promise.all([ingest.drain(), referralIndex.settled()]));
 
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (request, reply) => {
@@ -76,7 +81,8 @@ export async function buildApp(config: Readonly<Config>, store: Store, options: 
   const schema = await buildRefgraphSchema();
   const apollo = new ApolloServer<Context>({
     schema,
-    plugins: [fastifyApolloDrainPlugin(app), authPlugin, queryLimitsPlugin(schema)],
+    // No cache hints are given, and Apollo's cache-control plugin would otherwise wrap every field's resolver.
+    plugins: [fastifyApolloDrainPlugin(app), authPlugin, queryLimitsPlugin(schema), ApolloServerPluginCacheControlDisabled()],
     formatError: (formatted, error) => formatError(formatted, error, app),
     includeStacktraceInErrorResponses: false,
   });

@@ -1,5 +1,5 @@
 // Time buckets for campaign statistics in an IANA time zone: bucketStart() is the Intl-based definition;
-// planBuckets() turns the zone's few offset changes in a range into a cheap per-row SQL key that agrees with it.
+// planBuckets() lists a range's buckets from the zone's few offset changes in it, agreeing with bucketStart().
 //
 // DAY, WEEK (from Monday) and MONTH buckets run from one local midnight to the next, whatever their length.
 // An HOUR bucket starts at every local hour boundary and at every offset change, so the local hour that repeats
@@ -7,7 +7,6 @@
 // clock by 30 minutes, giving a 30-minute bucket at each change).
 
 export type Interval = "HOUR" | "DAY" | "WEEK" | "MONTH";
-export type Dialect = "sqlite" | "postgres";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -162,7 +161,7 @@ function shiftPieces(interval: Interval, segments: Segment[]): Piece[] {
   return pieces;
 }
 
-/** The key of a shifted instant, as the SQL computes it. */
+/** The key of a shifted instant: it changes exactly where a bucket begins. */
 function keyOf(interval: Interval, shifted: number): number {
   if (interval !== "MONTH") return Math.floor(shifted / UNIT[interval]);
   const day = new Date(shifted);
@@ -176,55 +175,19 @@ function nextKeyChange(interval: Interval, shifted: number): number {
   return Date.UTC(day.getUTCFullYear(), day.getUTCMonth() + 1, 1);
 }
 
-function keySql(interval: Interval, dialect: Dialect, column: string, pieces: Piece[]): string {
-  const cases = pieces.slice(1).map(({ from }, i) => `WHEN ${column} < ${from} THEN ${pieces[i].shift}`);
-  const last = pieces[pieces.length - 1].shift;
-  const shifted = `(${column} + ${cases.length === 0 ? last : `CASE ${cases.join(" ")} ELSE ${last} END`})`;
-  if (interval === "MONTH") {
-    return dialect === "sqlite"
-      ? `CAST(strftime('%Y%m', ${shifted} / 1000, 'unixepoch') AS INTEGER)`
-      : `CAST(to_char(to_timestamp(${shifted} / 1000) AT TIME ZONE 'UTC', 'YYYYMM') AS integer)`;
-  }
-  // node-postgres hands bigint values back as strings; integer keys arrive as numbers, as they do from SQLite.
-  const key = `${shifted} / ${UNIT[interval]}`;
-  return dialect === "sqlite" ? key : `CAST(${key} AS integer)`;
-}
-
-export interface BucketPlan {
-  /** SQL expression over `column` giving a row's integer bucket key; only integer literals are inlined. */
-  keySql: string;
-  /** Every bucket overlapping [from, to), in time order, with the key keySql yields for times inside it. */
-  buckets: { key: number; start: Date }[];
-}
-
 /**
- * Returns null when [from, to) would have more than maxBuckets buckets (checked without building a huge list).
- * `column` is SQL written by the caller, never user input. HOUR keys of a zone whose offset changes by less than
- * an hour depend on the range, so keys are only meaningful within one plan.
+ * The start instant of every bucket overlapping [from, to), in time order; null when there would be more than
+ * maxBuckets (checked without building a huge list).
  */
-export function planBuckets(options: {
-  interval: Interval;
-  timeZone: string;
-  from: Date;
-  to: Date;
-  column: string;
-  dialect: Dialect;
-  maxBuckets: number;
-}): BucketPlan | null {
-  const { interval, timeZone, column, dialect, maxBuckets } = options;
-  const from = options.from.getTime();
-  const to = options.to.getTime();
+export function planBuckets({ interval, timeZone, from, to, maxBuckets }: { interval: Interval; timeZone: string; from: number; to: number; maxBuckets: number }): number[] | null {
   // Every bucket is shorter than LONGEST, so a longer range surely has too many.
   if (to - from > maxBuckets * LONGEST[interval]) return null;
+  if (to <= from) return [];
 
   // Wide enough to hold the whole first and last bucket.
-  const segments = offsetSegments(timeZone, from - LONGEST[interval], Math.max(from, to) + LONGEST[interval]);
-  const pieces = shiftPieces(interval, segments);
-  const sql = keySql(interval, dialect, column, pieces);
-  if (to <= from) return { keySql: sql, buckets: [] };
-
+  const pieces = shiftPieces(interval, offsetSegments(timeZone, from - LONGEST[interval], to + LONGEST[interval]));
   // Walk from key change to key change, starting inside some bucket before the one containing `from`.
-  const buckets: { key: number; start: Date }[] = [];
+  const starts: number[] = [];
   let lastKey = NaN;
   let piece = 0;
   for (let at = pieces[0].from; at < to; ) {
@@ -232,13 +195,24 @@ export function planBuckets(options: {
     const { shift } = pieces[piece];
     const key = keyOf(interval, at + shift);
     if (key !== lastKey) {
-      if (at <= from) buckets.length = 0;
-      buckets.push({ key, start: new Date(at) });
-      if (buckets.length > maxBuckets) return null;
+      if (at <= from) starts.length = 0;
+      starts.push(at);
+      if (starts.length > maxBuckets) return null;
       lastKey = key;
     }
     const pieceEnd = piece + 1 < pieces.length ? pieces[piece + 1].from : Infinity;
     at = Math.min(nextKeyChange(interval, at + shift) - shift, pieceEnd);
   }
-  return { keySql: sql, buckets };
+  return starts;
+}
+
+/** Which of the ascending bucket `starts` the instant `at` falls in: the last that starts at or before it. */
+export function bucketIndex(starts: readonly number[], at: number): number {
+  let [low, high] = [0, starts.length - 1];
+  while (low < high) {
+    const middle = (low + high + 1) >> 1;
+    if (starts[middle] <= at) low = middle;
+    else high = middle - 1;
+  }
+  return low;
 }

@@ -1,11 +1,9 @@
-import { Brackets, DataSource, SelectQueryBuilder } from "typeorm";
-import { isPostgres } from "../db/data-source";
 import { badUserInput } from "../errors";
 import { ParsedRef, RefGrammar } from "../referrals/ref-grammar";
-import { Referral } from "../referrals/referral.entity";
-import { ReferralListFilter, whereReferralsMatch } from "../referrals/referral.service";
+import { ReferralListFilter } from "../referrals/referral.service";
 import { Attribution, CampaignMetrics, campaignMetrics } from "./attribution";
 import { Interval, isTimeZone, planBuckets } from "./buckets";
+import { Grouping, IndexedField, Period, ReferralIndex, Selected } from "./referral-index";
 
 export enum CampaignDimension {
   REF = "REF",
@@ -63,8 +61,7 @@ export interface CampaignStatsRequest extends CampaignPeriodRequest {
 
 export const DEFAULT_ORDER = { field: CampaignStatsOrderField.REFERRALS, direction: SortDirection.DESC };
 
-export type CampaignKeyField = "ref" | "campaign" | "channel" | "variant" | "source" | "platform" | "type";
-export type CampaignKey = Partial<Record<CampaignKeyField, string | null>> & { bucket?: Date };
+export type CampaignKey = Partial<Record<IndexedField, string | null>> & { bucket?: Date };
 
 export interface CampaignStatsRow {
   key: CampaignKey;
@@ -97,14 +94,14 @@ const RANGE_MS: Record<Exclude<TimeRange, TimeRange.ALL>, number> = {
   LAST_90D: 90 * 24 * HOUR,
 };
 
-const DIMENSIONS: Record<CampaignDimension, { sql: string; field: CampaignKeyField }> = {
-  REF: { sql: "referral.ref", field: "ref" },
-  CAMPAIGN: { sql: "referral.campaign", field: "campaign" },
-  CHANNEL: { sql: "referral.channel", field: "channel" },
-  VARIANT: { sql: "referral.variant", field: "variant" },
-  SOURCE: { sql: "referral.source", field: "source" },
-  PLATFORM: { sql: "chat.platform", field: "platform" },
-  TYPE: { sql: "referral.type", field: "type" },
+const DIMENSION_FIELDS: Record<CampaignDimension, IndexedField> = {
+  REF: "ref",
+  CAMPAIGN: "campaign",
+  CHANNEL: "channel",
+  VARIANT: "variant",
+  SOURCE: "source",
+  PLATFORM: "platform",
+  TYPE: "type",
 };
 
 const ORDER_METRIC: Record<Exclude<CampaignStatsOrderField, "KEY">, keyof CampaignMetrics> = {
@@ -119,69 +116,93 @@ const ORDER_METRIC: Record<Exclude<CampaignStatsOrderField, "KEY">, keyof Campai
   P90_SECONDS_TO_FIRST_MESSAGE: "p90SecondsToFirstMessage",
 };
 
-type KeyValue = string | number | null;
-
 interface Group {
-  values: KeyValue[];
-  metrics: CampaignMetrics;
+  /** Its number in the grouping. */
+  number: number;
+  values: (string | null)[];
+  /** What the order reads: the exact metrics, or for an order on a count, metrics whose counts alone are right. */
+  order: CampaignMetrics;
+  exact: boolean;
 }
 
-/** What every aggregate query shares: which referrals count, and how a conversion is told apart. */
-interface Scope {
-  request: CampaignStatsRequest;
-  /** Null for range ALL. */
-  period: { from: Date; to: Date } | null;
-  /** Only referrals whose group values are one of these, when set. */
-  groups?: KeyValue[][];
-}
-
-const zero = campaignMetrics({ referrals: 0, uniqueChats: 0, newChats: 0, conversions: 0 }, () => 0);
-const groupId = (values: KeyValue[]) => JSON.stringify(values);
+/** The metrics that follow from counts alone (campaignMetrics): ordering by one of them needs no more. */
+const ORDER_BY_COUNTS = new Set<keyof CampaignMetrics>(["referrals", "newChats", "conversions", "conversionRate", "silentReferrals"]);
 
 /**
  * campaignStats: each referral's stored timeline makes every model and window a condition on its own row, so each
- * answer is a few GROUP BY queries over the referrals in range. Percentiles come from a window function that
- * returns only the rows at the positions percentile() needs.
+ * answer is a scan of the in-memory copy of the referrals (ReferralIndex), brought up to date first.
  */
 export class CampaignStatsService {
   constructor(
-    private readonly db: DataSource,
+    private readonly index: ReferralIndex,
     private readonly grammar: RefGrammar,
   ) {}
 
   async stats(request: CampaignStatsRequest, now: Date): Promise<CampaignStats> {
     const period = checkedPeriod(request, now);
-    const scope: Scope = { request, period };
-    const dimensions = request.groupBy.map((d) => DIMENSIONS[d].sql);
-    const plan = request.interval ? await this.bucketPlan(scope, request.interval) : null;
-    const mostGroups = dimensions.length === 0 ? 1 : request.first;
-    if (plan && mostGroups * plan.buckets.length > MAX_ROWS)
+    await this.index.current();
+    const selected = this.index.select({
+      period,
+      filter: request.filter,
+      attribution: request.attribution,
+      windowMs: request.conversionWindowHours * HOUR,
+    });
+    const starts = request.interval ? this.bucketStarts(request, request.interval, period ?? this.index.span(selected)) : null;
+    const mostGroups = request.groupBy.length === 0 ? 1 : request.first;
+    if (starts && mostGroups * starts.length > MAX_ROWS)
       throw badUserInput(
         "first",
-        `allows ${mostGroups} groups of ${plan.buckets.length} buckets, over the ${MAX_ROWS} rows an answer may have; lower first to ${Math.floor(MAX_ROWS / plan.buckets.length)} or narrow the range`,
+        `allows ${mostGroups} groups of ${starts.length} buckets, over the ${MAX_ROWS} rows an answer may have; lower first to ${Math.floor(MAX_ROWS / starts.length)} or narrow the range`,
       );
 
-    const [totals, groups] = await Promise.all([this.aggregate(scope, []), dimensions.length > 0 ? this.aggregate(scope, dimensions) : undefined]);
-    const totalMetrics = totals.get(groupId([]))?.metrics ?? zero;
+    const fields = request.groupBy.map((d) => DIMENSION_FIELDS[d]);
+    const one = { groupOf: new Int32Array(selected.ids.length), count: 1, keys: [[]] };
+    const [totals] = this.index.metrics(selected, one);
+    const keyOf = (values: (string | null)[]): CampaignKey => Object.fromEntries(fields.map((field, i) => [field, values[i]]));
     // Without groupBy there is one group, the totals, even when no referral counts.
-    const all = groups ? [...groups.values()] : [{ values: [], metrics: totalMetrics }];
-    const chosen = all.sort(compareGroups(request.orderBy)).slice(0, request.first);
-    const keyOf = (values: KeyValue[]): CampaignKey => Object.fromEntries(request.groupBy.map((d, i) => [DIMENSIONS[d].field, values[i]]));
-    if (!plan) return { totals: totalMetrics, rows: chosen.map((g) => ({ key: keyOf(g.values), metrics: g.metrics })) };
+    const grouping = fields.length > 0 ? this.index.group(selected, fields) : one;
+    const chosen = fields.length > 0 ? this.choose(selected, grouping, request) : [{ number: 0, values: [], order: totals, exact: true }];
+    const rank = new Int32Array(grouping.count).fill(-1);
+    chosen.forEach((g, i) => (rank[g.number] = i));
+    if (!starts) {
+      const exact = chosen.every((g) => g.exact)
+        ? chosen.map((g) => g.order)
+        : this.index.metrics(selected, { groupOf: grouping.groupOf.map((g) => rank[g]), count: chosen.length });
+      return { totals, rows: chosen.map((g, i) => ({ key: keyOf(g.values), metrics: exact[i] })) };
+    }
 
-    const bucketed = await this.aggregate({ ...scope, groups: chosen.length < all.length ? chosen.map((g) => g.values) : undefined }, [
-      ...dimensions,
-      plan.keySql,
-    ]);
+    // Each chosen group's buckets, numbered in answer order.
+    const bucketOf = this.index.buckets(selected, starts);
+    const groupOf = grouping.groupOf.map((g, i) => (rank[g] < 0 ? -1 : rank[g] * starts.length + bucketOf[i]));
+    const bucketed = this.index.metrics(selected, { groupOf, count: chosen.length * starts.length });
     return {
-      totals: totalMetrics,
-      rows: chosen.flatMap((g) =>
-        plan.buckets.map((bucket) => ({
-          key: { ...keyOf(g.values), bucket: bucket.start },
-          metrics: bucketed.get(groupId([...g.values, bucket.key]))?.metrics ?? zero,
-        })),
+      totals,
+      rows: chosen.flatMap((g, i) =>
+        starts.map((start, b) => ({ key: { ...keyOf(g.values), bucket: new Date(start) }, metrics: bucketed[i * starts.length + b] })),
       ),
     };
+  }
+
+  /**
+   * The first groups in the requested order. An order on a count needs only the counts: exact unique chats and
+   * percentiles, which cost more, are then left for the chosen groups (exact false).
+   */
+  private choose(selected: Selected, grouping: Grouping & { keys: (string | null)[][] }, request: CampaignStatsRequest): Group[] {
+    const { field } = request.orderBy;
+    let groups: Group[];
+    if (field === CampaignStatsOrderField.KEY || ORDER_BY_COUNTS.has(ORDER_METRIC[field])) {
+      const { referrals, conversions, newChats } = this.index.tally(selected, grouping);
+      groups = grouping.keys.map((values, number) => ({
+        number,
+        values,
+        order: campaignMetrics({ referrals: referrals[number], conversions: conversions[number], newChats: newChats[number], uniqueChats: 0 }, () => 0),
+        exact: false,
+      }));
+    } else {
+      const metrics = this.index.metrics(selected, grouping);
+      groups = grouping.keys.map((values, number) => ({ number, values, order: metrics[number], exact: true }));
+    }
+    return groups.sort(compareGroups(request.orderBy)).slice(0, request.first);
   }
 
   /** One ref's metrics and daily series, for a detail page. */
@@ -195,111 +216,12 @@ export class CampaignStatsService {
     };
   }
 
-  /** Buckets over the period, or for ALL over the referrals there are. */
-  private async bucketPlan(scope: Scope, interval: Interval) {
-    let span = scope.period;
-    if (!span) {
-      const row = await this.referrals(scope, false)
-        .select("MIN(referral.received_at)", "first")
-        .addSelect("MAX(referral.received_at)", "last")
-        .getRawOne<{ first: string | number | null; last: string | number | null }>();
-      span = !row || row.first === null ? { from: new Date(0), to: new Date(0) } : { from: new Date(Number(row.first)), to: new Date(Number(row.last) + 1) };
-    }
-    const plan = planBuckets({
-      interval,
-      timeZone: scope.request.timeZone,
-      ...span,
-      column: "referral.received_at",
-      dialect: isPostgres(this.db) ? "postgres" : "sqlite",
-      maxBuckets: MAX_BUCKETS,
-    });
-    if (!plan) throw badUserInput("interval", `gives more than ${MAX_BUCKETS} buckets over the range; choose a longer interval or a shorter range`);
-    return plan;
+  /** The buckets over the period, or for ALL over the referrals there are. */
+  private bucketStarts(request: CampaignStatsRequest, interval: Interval, span: Period | null): number[] {
+    const starts = planBuckets({ interval, timeZone: request.timeZone, from: span?.from ?? 0, to: span?.to ?? 0, maxBuckets: MAX_BUCKETS });
+    if (!starts) throw badUserInput("interval", `gives more than ${MAX_BUCKETS} buckets over the range; choose a longer interval or a shorter range`);
+    return starts;
   }
-
-  /** The referrals the request counts, joined to their chat when `withChat`. */
-  private referrals(scope: Scope, withChat: boolean): SelectQueryBuilder<Referral> {
-    const { request, period } = scope;
-    const query = this.db.getRepository(Referral).createQueryBuilder("referral");
-    if (withChat) query.leftJoin("chat", "chat", "chat.id = referral.chat_id");
-    whereReferralsMatch(query, request.filter);
-    if (period) query.andWhere("referral.received_at >= :periodFrom AND referral.received_at < :periodTo", { periodFrom: period.from.getTime(), periodTo: period.to.getTime() });
-    // FIRST_TOUCH: a chat's later referrals count in no metric.
-    if (request.attribution === Attribution.FIRST_TOUCH) query.andWhere("referral.is_first_touch = :firstTouch", { firstTouch: true });
-    return query;
-  }
-
-  /** Metrics per distinct value of `dimensions` (SQL expressions), keyed by groupId. */
-  private async aggregate(scope: Scope, dimensions: string[]): Promise<Map<string, Group>> {
-    const { request } = scope;
-    const reply = request.attribution === Attribution.LAST_TOUCH ? "referral.last_touch_reply_at" : "referral.first_reply_at";
-    const windowMs = request.conversionWindowHours * HOUR;
-    const withChat = dimensions.includes(DIMENSIONS.PLATFORM.sql);
-    const grouped = (query: SelectQueryBuilder<Referral>) => {
-      dimensions.forEach((sql, i) => query.addSelect(sql, `d${i}`));
-      if (scope.groups) restrictToGroups(query, dimensions, scope.groups);
-      return query;
-    };
-
-    const counts = grouped(this.referrals(scope, withChat).select([]))
-      .addSelect("COUNT(*)", "referrals")
-      .addSelect("COUNT(DISTINCT referral.chat_id)", "uniqueChats")
-      .addSelect("SUM(CASE WHEN referral.is_new_chat THEN 1 ELSE 0 END)", "newChats")
-      .addSelect(`SUM(CASE WHEN ${reply} < referral.received_at + :windowMs THEN 1 ELSE 0 END)`, "conversions")
-      .setParameter("windowMs", windowMs);
-    dimensions.forEach((sql) => counts.addGroupBy(sql));
-
-    // Only converted referrals have a time to first message; it is under the window (168 h), so it fits an integer.
-    const elapsed = `CAST(${reply} - referral.received_at AS integer)`;
-    const partition = dimensions.length > 0 ? `PARTITION BY ${dimensions.join(", ")} ` : "";
-    const ranked = grouped(this.referrals(scope, withChat).select([]))
-      .addSelect(elapsed, "elapsed")
-      .addSelect(`ROW_NUMBER() OVER (${partition}ORDER BY ${elapsed})`, "place")
-      .addSelect(`COUNT(*) OVER (${partition})`, "size")
-      .andWhere(`${reply} < referral.received_at + :windowMs`, { windowMs });
-    const [rankedSql, rankedParameters] = ranked.getQueryAndParameters();
-    const positions = [50, 90].flatMap((p) => [`(ranked.size - 1) * ${p} / 100`, `((ranked.size - 1) * ${p} + 99) / 100`]);
-
-    const [countRows, percentileRows] = await Promise.all([
-      counts.getRawMany<Record<string, KeyValue>>(),
-      this.db.query(`SELECT * FROM (${rankedSql}) ranked WHERE ranked.place - 1 IN (${positions.join(", ")})`, rankedParameters) as Promise<
-        Record<string, KeyValue>[]
-      >,
-    ]);
-    const valuesOf = (row: Record<string, KeyValue>) => dimensions.map((_, i) => row[`d${i}`]);
-    const elapsedAt = new Map<string, Map<number, number>>();
-    for (const row of percentileRows) {
-      const id = groupId(valuesOf(row));
-      const places = elapsedAt.get(id) ?? new Map<number, number>();
-      places.set(Number(row.place) - 1, Number(row.elapsed));
-      elapsedAt.set(id, places);
-    }
-    const groups = new Map<string, Group>();
-    for (const row of countRows) {
-      const values = valuesOf(row);
-      const places = elapsedAt.get(groupId(values));
-      const counts = { referrals: Number(row.referrals), uniqueChats: Number(row.uniqueChats), newChats: Number(row.newChats), conversions: Number(row.conversions) };
-      groups.set(groupId(values), { values, metrics: campaignMetrics(counts, (position) => (places?.get(position) as number) / 1000) });
-    }
-    return groups;
-  }
-}
-
-/** Limits a grouped query to the given groups' values (null matching null). */
-function restrictToGroups(query: SelectQueryBuilder<Referral>, dimensions: string[], groups: KeyValue[][]): void {
-  query.andWhere(
-    new Brackets((any) =>
-      groups.forEach((values, g) =>
-        any.orWhere(
-          new Brackets((all) =>
-            values.forEach((value, i) =>
-              value === null ? all.andWhere(`${dimensions[i]} IS NULL`) : all.andWhere(`${dimensions[i]} = :g${g}_${i}`, { [`g${g}_${i}`]: value }),
-            ),
-          ),
-        ),
-      ),
-    ),
-  );
 }
 
 /** The requested order, nulls last, then by key so equal metrics keep a stable order. */
@@ -318,7 +240,7 @@ function compareGroups(orderBy: CampaignStatsRequest["orderBy"]) {
   if (orderBy.field === CampaignStatsOrderField.KEY) return (a: Group, b: Group) => sign * byKey(a, b);
   const metric = ORDER_METRIC[orderBy.field];
   return (a: Group, b: Group) => {
-    const [x, y] = [a.metrics[metric], b.metrics[metric]];
+    const [x, y] = [a.order[metric], b.order[metric]];
     if (x !== y) {
       if (x === null) return 1;
       if (y === null) return -1;
@@ -329,7 +251,7 @@ function compareGroups(orderBy: CampaignStatsRequest["orderBy"]) {
 }
 
 /** Checks the arguments (each error names one) and returns the period they give; null for range ALL. */
-function checkedPeriod(request: CampaignStatsRequest, now: Date): { from: Date; to: Date } | null {
+function checkedPeriod(request: CampaignStatsRequest, now: Date): Period | null {
   const { from, to, range, first, conversionWindowHours, timeZone, groupBy, filter } = request;
   if (!Number.isInteger(conversionWindowHours) || conversionWindowHours < 1 || conversionWindowHours > MAX_WINDOW_HOURS)
     throw badUserInput("conversionWindowHours", `must be a whole number of hours from 1 to ${MAX_WINDOW_HOURS}`);
@@ -339,8 +261,8 @@ function checkedPeriod(request: CampaignStatsRequest, now: Date): { from: Date; 
   if (twice) throw badUserInput("groupBy", `names ${twice} twice`);
   if (filter.from || filter.to) throw badUserInput(filter.from ? "filter.from" : "filter.to", "is not used here; give from and to, or range");
   if (range && (from || to)) throw badUserInput("range", "cannot be combined with from/to; give one or the other");
-  if (range) return range === TimeRange.ALL ? null : { from: new Date(now.getTime() - RANGE_MS[range]), to: now };
+  if (range) return range === TimeRange.ALL ? null : { from: now.getTime() - RANGE_MS[range], to: now.getTime() };
   if (!from || !to) throw badUserInput(from ? "to" : "from", "is required: give from and to, or range");
   if (from >= to) throw badUserInput("from", "must be before to");
-  return { from, to };
+  return { from: from.getTime(), to: to.getTime() };
 }

@@ -180,14 +180,21 @@ function applyTimeline(row: Referral, timeline: ReferralTimeline): boolean {
 }
 
 /** A first referral that is first no more is not the chat's first activity either. */
-export async function markDisplacedFirsts(manager: EntityManager, displaced: ReferralAt[]): Promise<void> {
+export async function markDisplacedFirsts(manager: EntityManager, displaced: ReferralAt[], revision: number): Promise<void> {
   if (displaced.length === 0) return;
   const values = typedValues(manager.connection, ["text", "text", "bigint"], displaced.map((r) => [r.chatId, r.ref, r.receivedAt.getTime()]));
   await manager.query(
-    `UPDATE referral SET is_first_touch = false, is_new_chat = false WHERE id IN (
+    `UPDATE referral SET is_first_touch = false, is_new_chat = false, revision = ${revision} WHERE id IN (
        SELECT r.id FROM referral r JOIN (${values.sql}) AS v ON r.chat_id = v.column1 AND r.ref = v.column2 AND r.received_at = v.column3)`,
     values.parameters,
   );
+}
+
+/** The in-memory analytics copy keeps each referral's platform, which is its chat's: when that changes, it must read them again. */
+export async function restampReferralsOf(manager: EntityManager, chatIds: string[], revision: number): Promise<void> {
+  if (chatIds.length === 0) return;
+  const values = typedValues(manager.connection, ["text"], chatIds.map((id) => [id]));
+  await manager.query(`UPDATE referral SET revision = ${revision} WHERE chat_id IN (SELECT column1 FROM (${values.sql}) AS v)`, values.parameters);
 }
 
 /**
@@ -195,9 +202,10 @@ export async function markDisplacedFirsts(manager: EntityManager, displaced: Ref
  * read and merged, or a second report into a chat whose history was not read: the conflict clause then keeps the
  * stored details, fills their gaps, and sets the timeline the batch computed.
  */
-export async function upsertReferrals(manager: EntityManager, rows: Referral[]): Promise<void> {
+export async function upsertReferrals(manager: EntityManager, rows: Referral[], revision: number): Promise<void> {
   if (rows.length === 0) return;
+  for (const row of rows) row.revision = revision;
   const fill = ["source", "type", "ad_id", "ads_context"].map((column) => `${column} = COALESCE(referral.${column}, excluded.${column})`);
-  const timeline = ["first_reply_at", "last_touch_reply_at", "is_first_touch", "is_new_chat"].map((column) => `${column} = excluded.${column}`);
+  const timeline = ["first_reply_at", "last_touch_reply_at", "is_first_touch", "is_new_chat", "revision"].map((column) => `${column} = excluded.${column}`);
   await bulkInsert(manager, Referral, rows, `ON CONFLICT (chat_id, ref, received_at) DO UPDATE SET ${[...fill, ...timeline].join(", ")}`);
 }

@@ -6,6 +6,7 @@ import { timeColumn } from "../db/columns";
 @Entity("referral")
 @Unique("UQ_referral_chat_ref_time", ["chatId", "ref", "receivedAt"])
 @Index("IDX_referral_ref_time", ["ref", "receivedAt"])
+@Index("IDX_referral_revision", ["revision", "id"])
 export class Referral {
   @Field(() => ID)
   @PrimaryGeneratedColumn({ type: "integer" })
@@ -73,4 +74,8 @@ export class Referral {
   @Field({ description: "True when this referral is the chat's first activity: no earlier referral or inbound message, by time." })
   @Column({ name: "is_new_chat", type: "boolean", default: false })
   isNewChat: boolean;
+
+  /** Stamped on every write (src/db/revision.ts): what the in-memory analytics copy reads to catch up. */
+  @Column({ type: "bigint", default: 0 })
+  revision: number;
 }

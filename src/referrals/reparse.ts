@@ -1,5 +1,6 @@
 import { EntityManager } from "typeorm";
 import { parameterMarker, typedValues } from "../db/bulk-insert";
+import { revisionSql } from "../db/revision";
 import { RefGrammar, storedParts } from "./ref-grammar";
 
 const BATCH = 2_000;
@@ -18,7 +19,12 @@ interface StoredRow {
  * Parses every stored ref again with `grammar` and rewrites the parts that changed, a batch at a time (each in
  * the caller's transaction when there is one). The raw ref is never touched.
  */
-export async function reparseReferrals(manager: EntityManager, grammar: RefGrammar): Promise<{ scanned: number; changed: number }> {
+export async function reparseReferrals(
+  manager: EntityManager,
+  grammar: RefGrammar,
+  // False for the analytics migration, which runs before the revision column exists.
+  { stampRevision = false }: { stampRevision?: boolean } = {},
+): Promise<{ scanned: number; changed: number }> {
   const marker = parameterMarker(manager.connection);
   let scanned = 0;
   let changed = 0;
@@ -37,7 +43,7 @@ export async function reparseReferrals(manager: EntityManager, grammar: RefGramm
     if (updates.length === 0) continue;
     const values = typedValues(manager.connection, ["integer", ...PARTS.map(() => "text")], updates);
     await manager.query(
-      `UPDATE referral SET ${PARTS.map((part, i) => `${part} = v.column${i + 2}`).join(", ")}
+      `UPDATE referral SET ${PARTS.map((part, i) => `${part} = v.column${i + 2}`).join(", ")}${stampRevision ? `, revision = ${revisionSql(manager.connection)}` : ""}
        FROM (${values.sql}) AS v WHERE referral.id = v.column1`,
       values.parameters,
     );

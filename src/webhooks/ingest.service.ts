@@ -5,8 +5,9 @@ import { mergeMessage } from "../chats/message-state";
 import { Message } from "../chats/message.entity";
 import { isPostgres } from "../db/data-source";
 import { bulkInsert, overwriteOnConflict } from "../db/bulk-insert";
+import { writeRevision } from "../db/revision";
 import { WriteBatcher } from "../db/write-batcher";
-import { earliestFacts, isLate, markDisplacedFirsts, readHistory, referralWrites, storedReplies, upsertReferrals } from "../referrals/referral-history";
+import { earliestFacts, isLate, markDisplacedFirsts, readHistory, referralWrites, restampReferralsOf, storedReplies, upsertReferrals } from "../referrals/referral-history";
 import { RefGrammar } from "../referrals/ref-grammar";
 import { Envelope, Interpretation, interpretEvent, parseEnvelope, storableBody } from "./envelope";
 import { WebhookEvent, WebhookEventStatus } from "./webhook-event.entity";
@@ -86,7 +87,8 @@ export class IngestService {
     const ids = [...new Set(batch.map((d) => d.envelope.id))];
     const touched = interpretations.flatMap((i) => (i.chat ? [i.chat] : []));
     const referralFacts = touched.flatMap((fact) => (fact.referral ? [fact.referral] : []));
-    const [storedEvents, chats, messages, inboundHistory] = await Promise.all([
+    const [revision, storedEvents, chats, messages, inboundHistory] = await Promise.all([
+      writeRevision(manager),
       manager.createQueryBuilder(WebhookEvent, "e").select(["e.id", "e.status"]).where("e.id IN (:...ids)", { ids }).getMany(),
       readById(manager, Chat, interpretations.flatMap((i) => (i.chat ? [i.chat.id] : []))),
       readById(manager, Message, interpretations.flatMap((i) => (i.message ? [i.message.id] : []))),
@@ -117,12 +119,14 @@ export class IngestService {
     const chatFacts = applied.flatMap((i) => (i.chat ? [i.chat] : []));
     const chatRows = fold(chats, chatFacts, mergeChat);
     const referralChanges = referralWrites(history, chatFacts, chats, this.options.grammar);
+    const replatformed = chatRows.filter((chat) => history.chats.has(chat.id) && history.chats.get(chat.id)?.platform !== chat.platform);
     await allSettled([
       bulkInsert(manager, WebhookEvent, [...fresh.values()].map((f) => f.row)),
       bulkInsert(manager, Chat, chatRows, overwriteOnConflict(manager, Chat, "id")),
       bulkInsert(manager, Message, fold(messages, applied.flatMap((i) => (i.message ? [i.message] : [])), mergeMessage), overwriteOnConflict(manager, Message, "id")),
-      upsertReferrals(manager, referralChanges.rows),
-      markDisplacedFirsts(manager, referralChanges.displacedFirsts),
+      upsertReferrals(manager, referralChanges.rows, revision),
+      markDisplacedFirsts(manager, referralChanges.displacedFirsts, revision),
+      restampReferralsOf(manager, replatformed.map((chat) => chat.id), revision),
       ...[...repeats].map(([id, count]) =>
         manager.createQueryBuilder().update(WebhookEvent).set({ duplicates: () => `duplicates + ${count}` }).where("id = :id", { id }).execute(),
       ),

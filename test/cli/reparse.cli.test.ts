@@ -46,11 +46,21 @@ describe("refgraph reparse on referrals a server stored", () => {
     expect(await readings()).toEqual(DEFAULT_READING);
   });
 
+  /** Referrals per campaign, as campaignStats counts them. */
+  async function campaigns() {
+    const { body } = await server.graphql(`{ campaignStats(groupBy: [CAMPAIGN], range: ALL, orderBy: { field: KEY, direction: ASC }) { rows { key { campaign } metrics { referrals } } } }`);
+    expect(body.errors).toBeUndefined();
+    return body.data.campaignStats.rows.map((row: any) => [row.key.campaign, row.metrics.referrals]);
+  }
+
   test("reparse with a template rewrites the parts to the template's reading, counts the changes, and leaves the raw refs alone", async () => {
+    expect(await campaigns()).toEqual([...Object.values(DEFAULT_READING).map((reading) => [reading.campaign, 1])].sort());
     const before = await storedRows();
     const run = await reparse(server.database, { REF_GRAMMAR: TEMPLATE });
     expect(run).toEqual({ code: 0, stdout: `reparsed 5 referrals with ${TEMPLATE}: 3 changed\n`, stderr: "" });
     expect(await readings()).toEqual(TEMPLATE_READING);
+    // campaignStats, which read the referrals before the reparse, counts them under their new campaigns.
+    expect(await campaigns()).toEqual([["c=summer", 1], ["spring", 1], ["summer", 1], ["summer_promo", 1], ["winter", 1]]);
     expect(await storedRows()).toEqual(before);
     expect(before.map((row: { ref: string }) => row.ref)).toEqual(REFS);
 

@@ -35,7 +35,8 @@ const hasFactsView = () =>
 
 test("the analytics migration fills in parts and history for referrals stored before it", async () => {
   const db = context.store.writer;
-  // The BI views read the analytics columns, so they go first.
+  // The revision column and the BI views came after the analytics columns, so they go first.
+  await db.undoLastMigration({ transaction: "each" });
   await db.undoLastMigration({ transaction: "each" });
   await db.undoLastMigration({ transaction: "each" });
   const T = Date.parse("2026-06-01T12:00:00Z");
@@ -58,6 +59,8 @@ test("undoing the migrations drops every table, and running the migrations again
   const db = context.store.writer;
   expect(await hasFactsView()).toBe(true);
   await db.undoLastMigration({ transaction: "each" });
+  expect(await hasFactsView()).toBe(true);
+  await db.undoLastMigration({ transaction: "each" });
   expect(await hasFactsView()).toBe(false);
   await db.undoLastMigration({ transaction: "each" });
   await db.undoLastMigration({ transaction: "each" });
@@ -65,7 +68,7 @@ test("undoing the migrations drops every table, and running the migrations again
   expect(await db.showMigrations()).toBe(true);
 
   const applied = await db.runMigrations({ transaction: "each" });
-  expect(applied.map((migration) => migration.name)).toEqual(["CreateCoreTables1764057600000", "AddReferralAnalytics1795564800000", "AddBiViews1796083200000"]);
+  expect(applied.map((migration) => migration.name)).toEqual(["CreateCoreTables1764057600000", "AddReferralAnalytics1795564800000", "AddBiViews1796083200000", "AddReferralRevision1796688000000"]);
   expect(await existingTables()).toEqual(TABLES);
   expect(await hasFactsView()).toBe(true);
   expect(await schemaDiff()).toEqual([]);
