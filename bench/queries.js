@@ -5,21 +5,20 @@
 //                        referrals yet, it is first filled by `refgraph seed` with the sizes below.
 //   BENCH_RUNS           measured runs of each query (default 30), after 3 warm-up runs
 //
-// The server runs in this process on a free port, configured as in production (NODE_ENV=production, an admin
-// key); each query goes over HTTP, one at a time, timed until its whole answer has arrived.
+// The server runs as in production (`node dist/src/main.js`, NODE_ENV=production, an admin key) in a process of its
+// own; each query goes over HTTP, one at a time, timed until its whole answer has arrived.
 
-// Before anything loads: graphql-js checks NODE_ENV once, when it loads, and runs extra checks outside production.
-process.env.NODE_ENV = "production";
 const { execFileSync } = require("node:child_process");
 const { randomBytes } = require("node:crypto");
+const { mkdtempSync, rmSync } = require("node:fs");
+const os = require("node:os");
 const path = require("node:path");
 
 const ROOT = path.join(__dirname, "..");
-let buildApp, loadConfig, openStore;
+let openDatabase, startServer;
 try {
-  ({ buildApp } = require("../dist/src/app"));
-  ({ loadConfig } = require("../dist/src/config/config"));
-  ({ openStore } = require("../dist/src/db/data-source"));
+  ({ openDatabase } = require("../dist/src/db/data-source"));
+  ({ startServer } = require("./server"));
 } catch (error) {
   console.error(`bench/queries.js needs the build output in dist/: run \`npm run build\` first (${error.message})`);
   process.exit(1);
@@ -43,32 +42,29 @@ const QUERIES = [
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
 async function main() {
-  const adminKey = randomBytes(24).toString("hex");
-  const env = { ...process.env, DATABASE_URL, LOG_LEVEL: "error", REFGRAPH_ADMIN_KEY: adminKey, POSTPROXY_WEBHOOK_SECRET: "whsec_bench" };
-  const config = loadConfig(env);
-  const store = await openStore(DATABASE_URL);
-  const [{ count }] = await store.reader.query("SELECT COUNT(*) AS count FROM referral");
+  const db = await openDatabase(DATABASE_URL);
+  const [{ count }] = await db.query("SELECT COUNT(*) AS count FROM referral");
+  await db.destroy();
   if (Number(count) === 0) {
     console.error(`${DATABASE_URL} holds no referrals: seeding it (refgraph seed ${SEED.join(" ")})`);
     execFileSync(process.execPath, [path.join(ROOT, "dist", "src", "cli", "main.js"), "seed", ...SEED], {
-      env,
+      env: { ...process.env, DATABASE_URL, NODE_ENV: "development" },
       stdio: "inherit",
     });
   }
+  const adminKey = randomBytes(24).toString("hex");
+  const dir = mkdtempSync(path.join(os.tmpdir(), "refgraph-bench-"));
   const startedAt = Date.now();
-  const app = await buildApp(config, store);
-  const url = `${await app.listen({ port: 0, host: "127.0.0.1" })}/graphql`;
+  const server = await startServer({ databaseUrl: DATABASE_URL, secret: "whsec_bench", adminKey, cwd: dir });
   const headers = { "content-type": "application/json", authorization: `Bearer ${adminKey}` };
-  const post = async (query) => (await fetch(url, { method: "POST", headers, body: JSON.stringify({ query }) })).text();
-  const [{ total }] = await store.reader.query("SELECT COUNT(*) AS total FROM referral");
-  console.log(`${DATABASE_URL.replace(/\/\/[^@]*@/, "//")}: ${Number(total)} referrals; ${RUNS} runs per query after 3 warm-ups`);
-  console.log(["query".padEnd(56), "p50 ms".padStart(8), "p99 ms".padStart(8), "rows".padStart(6)].join(" "));
+  const post = async (query) => (await fetch(`${server.url}/graphql`, { method: "POST", headers, body: JSON.stringify({ query }) })).text();
   try {
+    const answer = JSON.parse(await post(QUERIES[0][1]));
+    if (answer.errors) throw new Error(JSON.stringify(answer.errors));
+    console.log(`${DATABASE_URL.replace(/\/\/[^@]*@/, "//")}: ${Number(answer.data.campaignStats.totals.referrals)} referrals in ${QUERIES[0][0]}; ${RUNS} runs per query after 3 warm-ups`);
+    console.log(`(the first answer, which waits for the server to read every referral into memory, came ${((Date.now() - startedAt) / 1000).toFixed(1)} s after start)`);
+    console.log(["query".padEnd(56), "p50 ms".padStart(8), "p99 ms".padStart(8), "rows".padStart(6)].join(" "));
     for (const [name, query] of QUERIES) {
-      if (name === QUERIES[0][0]) {
-        await post(query);
-        console.log(`(the first answer, which waits for the server to read every referral into memory, came ${((Date.now() - startedAt) / 1000).toFixed(1)} s after start)`);
-      }
       const times = [];
       let rows = 0;
       for (let run = -3; run < RUNS; run++) {
@@ -84,8 +80,8 @@ async function main() {
       console.log([name.padEnd(56), percentile(times, 50).toFixed(1).padStart(8), percentile(times, 99).toFixed(1).padStart(8), String(rows).padStart(6)].join(" "));
     }
   } finally {
-    await app.close();
-    await store.close();
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -32,7 +32,9 @@ registerEnumType(TimeRange, { name: "TimeRange", description: "A period ending n
 registerEnumType(CampaignStatsOrderField, { name: "CampaignStatsOrderField" });
 registerEnumType(SortDirection, { name: "SortDirection" });
 
-@ObjectType("CampaignMetrics")
+// The answer's objects are plain data, so they take graphql-js's default resolvers (simpleResolvers): type-graphql's
+// per-field wrapper cost a tenth of the time of an answer of thousands of rows.
+@ObjectType("CampaignMetrics", { simpleResolvers: true })
 class CampaignMetricsType implements CampaignMetrics {
   @Field(() => Int)
   referrals: number;
@@ -62,7 +64,7 @@ class CampaignMetricsType implements CampaignMetrics {
   p90SecondsToFirstMessage: number | null;
 }
 
-@ObjectType("CampaignStatsKey", { description: "The row's group; fields not grouped by are null." })
+@ObjectType("CampaignStatsKey", { description: "The row's group; fields not grouped by are null.", simpleResolvers: true })
 class CampaignStatsKeyType {
   @Field(() => String, { nullable: true })
   ref?: string | null;
@@ -89,7 +91,7 @@ class CampaignStatsKeyType {
   bucket?: Date;
 }
 
-@ObjectType("CampaignStatsRow")
+@ObjectType("CampaignStatsRow", { simpleResolvers: true })
 class CampaignStatsRowType {
   @Field(() => CampaignStatsKeyType)
   key: CampaignStatsKeyType;
@@ -98,7 +100,7 @@ class CampaignStatsRowType {
   metrics: CampaignMetricsType;
 }
 
-@ObjectType("CampaignStats")
+@ObjectType("CampaignStats", { simpleResolvers: true })
 class CampaignStatsType {
   @Field(() => CampaignMetricsType, { description: "Over every counted referral in the period, grouped or not." })
   totals: CampaignMetricsType;
@@ -107,7 +109,7 @@ class CampaignStatsType {
   rows: CampaignStatsRowType[];
 }
 
-@ObjectType("CampaignDay")
+@ObjectType("CampaignDay", { simpleResolvers: true })
 class CampaignDayType {
   @Field(() => Date, { description: "Local midnight in the requested timezone." })
   start: Date;

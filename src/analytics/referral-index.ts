@@ -1,5 +1,6 @@
-import { DataSource } from "typeorm";
+import { DataSource, EntityManager } from "typeorm";
 import { parameterMarker } from "../db/bulk-insert";
+import { isPostgres } from "../db/data-source";
 import { revisionWatermark } from "../db/revision";
 import { ReferralListFilter } from "../referrals/referral.service";
 import { Attribution, attribute, CampaignMetrics, campaignMetrics } from "./attribution";
@@ -11,8 +12,11 @@ const FIELDS: readonly IndexedField[] = ["ref", "campaign", "channel", "variant"
 const PRESENT = 1;
 const FIRST_TOUCH = 2;
 const NEW_CHAT = 4;
-/** Rows per read while catching up: a fresh copy of a million referrals takes 20 reads. */
-const CHUNK = 50_000;
+/**
+ * Rows per read while catching up (a fresh copy of a million referrals takes 200). Small enough that PostgreSQL
+ * walks the revision index even without statistics on the column; for larger reads it sorted the whole table.
+ */
+const CHUNK = 5_000;
 
 /** Distinct strings by number, 0 standing for null, so each referral keeps numbers rather than strings. */
 class Dictionary {
@@ -137,22 +141,34 @@ export class ReferralIndex {
 
   private async pull(): Promise<void> {
     const watermark = await revisionWatermark(this.db);
-    const marker = parameterMarker(this.db);
-    let after = [this.watermark, -1];
-    for (;;) {
-      const rows: StoredRow[] = await this.db.query(
-        `SELECT r.id, r.revision, r.chat_id, c.platform, r.ref, r.campaign, r.channel, r.variant, r.source, r.type, r.received_at,
-           r.first_reply_at, r.last_touch_reply_at, r.is_first_touch, r.is_new_chat
-         FROM referral r LEFT JOIN chat c ON c.id = r.chat_id
-         WHERE (r.revision, r.id) > (${marker(1)}, ${marker(2)}) ORDER BY r.revision, r.id LIMIT ${CHUNK}`,
-        after,
-      );
+    for (let after = [this.watermark, -1]; ; ) {
+      const rows = await this.readChanges(after[0], after[1]);
       for (const row of rows) this.put(row);
       if (rows.length < CHUNK) break;
       const last = rows[rows.length - 1];
       after = [Number(last.revision), Number(last.id)];
     }
     this.watermark = watermark;
+  }
+
+  /** The next rows stamped at or after `revision`, in (revision, id) order after `id`. */
+  private readChanges(revision: number, id: number): Promise<StoredRow[]> {
+    const marker = parameterMarker(this.db);
+    const read = (runner: DataSource | EntityManager): Promise<StoredRow[]> =>
+      runner.query(
+        `SELECT r.id, r.revision, r.chat_id, c.platform, r.ref, r.campaign, r.channel, r.variant, r.source, r.type, r.received_at,
+           r.first_reply_at, r.last_touch_reply_at, r.is_first_touch, r.is_new_chat
+         FROM referral r LEFT JOIN chat c ON c.id = r.chat_id
+         WHERE r.revision >= ${marker(1)} AND (r.revision, r.id) > (${marker(2)}, ${marker(3)}) ORDER BY r.revision, r.id LIMIT ${CHUNK}`,
+        [revision, revision, id],
+      );
+    if (!isPostgres(this.db)) return read(this.db);
+    // Planning for thousands of rows, PostgreSQL started parallel workers for every catch-up, even an empty one
+    // (about 10 ms each time).
+    return this.db.transaction(async (manager) => {
+      await manager.query("SET LOCAL max_parallel_workers_per_gather = 0");
+      return read(manager);
+    });
   }
 
   private put(row: StoredRow): void {
@@ -282,12 +298,13 @@ export class ReferralIndex {
     const referrals = new Int32Array(count);
     const conversions = new Int32Array(count);
     const newChats = new Int32Array(count);
-    groupOf.forEach((g, i) => {
-      if (g < 0) return;
+    for (let i = 0; i < groupOf.length; i++) {
+      const g = groupOf[i];
+      if (g < 0) continue;
       referrals[g]++;
       newChats[g] += newChat[i];
       if (!Number.isNaN(seconds[i])) conversions[g]++;
-    });
+    }
     return { referrals, conversions, newChats };
   }
 
@@ -364,15 +381,15 @@ function renumber(values: Float64Array, radix: number): Grouping & { firsts: num
   const numbers = new Map<number, number>();
   const groupOf = new Int32Array(values.length);
   const firsts: number[] = [];
-  values.forEach((value, i) => {
-    let number = table ? table[value] : (numbers.get(value) ?? -1);
+  for (let i = 0; i < values.length; i++) {
+    let number = table ? table[values[i]] : (numbers.get(values[i]) ?? -1);
     if (number < 0) {
       number = firsts.push(i) - 1;
-      if (table) table[value] = number;
-      else numbers.set(value, number);
+      if (table) table[values[i]] = number;
+      else numbers.set(values[i], number);
     }
     groupOf[i] = number;
     values[i] = number;
-  });
+  }
   return { groupOf, count: firsts.length, firsts };
 }

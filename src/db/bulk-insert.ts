@@ -19,6 +19,18 @@ export function typedValues(connection: DataSource, types: string[], rows: unkno
 }
 
 /**
+ * Nulls, booleans and finite numbers written into the SQL rather than bound: binding is done value by value on the
+ * main thread (by node-sqlite3 above all), which bulk writes keep busy, while the SQL text is parsed by the database.
+ * Strings are always bound.
+ */
+function literal(value: unknown): string | undefined {
+  if (value === null || value === undefined) return "NULL";
+  if (typeof value === "boolean") return value ? "TRUE" : "FALSE";
+  if (typeof value === "number" && Number.isFinite(value)) return String(value);
+  return undefined;
+}
+
+/**
  * A multi-row INSERT of entities, built directly: TypeORM's InsertQueryBuilder names and re-scans every parameter,
  * which costs more than the database's own work for the hundreds of rows one group commit writes. Values go
  * through the entities' column transformers; `suffix` adds an ON CONFLICT clause.
@@ -32,7 +44,10 @@ export async function bulkInsert<E extends ObjectLiteral>(manager: EntityManager
   for (let start = 0; start < rows.length; start += rowsPerStatement) {
     const parameters: unknown[] = [];
     const tuples = rows.slice(start, start + rowsPerStatement).map((row) => {
-      const values = columns.map((column) => placeholder(parameters.push(column.getEntityValue(row, true) ?? null)));
+      const values = columns.map((column) => {
+        const value = column.getEntityValue(row, true);
+        return literal(value) ?? placeholder(parameters.push(value));
+      });
       return `(${values.join(", ")})`;
     });
     await manager.query(`INSERT INTO ${metadata.tableName} (${names}) VALUES ${tuples.join(", ")} ${suffix}`, parameters);
