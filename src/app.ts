@@ -15,6 +15,8 @@ import { Config } from "./config/config";
 import { Store } from "./db/data-source";
 import { loggableError } from "./errors";
 import { Context, createLoaders, Services } from "./graphql/context";
+import { GreetingService } from "./greetings/greeting.service";
+import { PostproxyClient } from "./postproxy/postproxy.client";
 import { queryLimitsPlugin } from "./graphql/limits";
 import { buildRefgraphSchema } from "./graphql/schema";
 import { ReferralService } from "./referrals/referral.service";
@@ -48,12 +50,16 @@ export async function buildApp(config: Readonly<Config>, store: Store, options: 
   const referralIndex = new ReferralIndex(store.reader);
   // Read the referrals now, rather than on the first campaignStats query.
   referralIndex.current().catch((error) => app.log.error({ err: error }, "loading referrals for campaignStats failed; the next query retries"));
+  const chats = new ChatService(store.reader);
+  const referrals = new ReferralService(store.reader);
+  const postproxy = config.postproxyApiKey ? new PostproxyClient({ baseUrl: config.postproxyBaseUrl, apiKey: config.postproxyApiKey }) : null;
   const services: Services = {
-    chats: new ChatService(store.reader),
-    referrals: new ReferralService(store.reader),
+    chats,
+    referrals,
     campaignStats: new CampaignStatsService(referralIndex, config.grammar),
     webhookEvents: new WebhookEventService(store.reader, ingest),
     apiKeys: new ApiKeyService(store.reader, config.adminKey),
+    greetings: new GreetingService(store.reader, postproxy, chats, referrals),
   };
   const callerOf = async (authorization: string | undefined) =>
     !config.adminKey && !authorization ? OPEN_ACCESS : await services.apiKeys.authenticate(authorization);

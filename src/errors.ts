@@ -13,6 +13,11 @@ export const ERROR_CODES = {
   INVALID_SIGNATURE: { status: 401, meaning: "A webhook's X-Postproxy-Signature is missing, malformed, stale, or matches no configured secret." },
   MALFORMED_EVENT: { status: 400, meaning: "A webhook body is not JSON, or lacks a string id or type." },
   PAYLOAD_TOO_LARGE: { status: 413, meaning: "A webhook body is over 1 MiB." },
+  MESSAGING_WINDOW_CLOSED: {
+    status: 409,
+    meaning: "The chat's 24-hour messaging window is closed (extensions.expiresAt says when it closed); a HUMAN_AGENT reply is allowed up to 7 days after the person's last message.",
+  },
+  POSTPROXY_NOT_CONFIGURED: { status: 503, meaning: "POSTPROXY_API_KEY is not set, so refgraph cannot send through Postproxy." },
   SERVICE_UNAVAILABLE: { status: 503, meaning: "The database did not answer; the webhook was not stored and should be retried." },
   INTERNAL_SERVER_ERROR: { status: 500, meaning: "Something failed inside refgraph; details are in its log, not in the answer." },
 } as const;
@@ -28,8 +33,10 @@ export class RefgraphError extends GraphQLError {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    /** More for the client to act on, beside the code. */
+    details: Record<string, unknown> = {},
   ) {
-    super(message, { extensions: { code, ...(REQUEST_LEVEL.has(code) ? { http: { status: ERROR_CODES[code].status } } : {}) } });
+    super(message, { extensions: { ...details, code, ...(REQUEST_LEVEL.has(code) ? { http: { status: ERROR_CODES[code].status } } : {}) } });
   }
 }
 

@@ -1,4 +1,5 @@
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, ValidateBy, validateSync } from "class-validator";
+import { DEFAULT_POSTPROXY_BASE_URL } from "../postproxy/postproxy.client";
 import { refGrammar, RefGrammar } from "../referrals/ref-grammar";
 
 /** Every environment variable refgraph reads, with the one-line description README repeats. */
@@ -13,11 +14,13 @@ export const CONFIG_VARIABLES = {
   CORS_ORIGINS: "Comma-separated browser origins allowed to call /graphql (default none).",
   NODE_ENV: "production refuses to start without POSTPROXY_WEBHOOK_SECRET and REFGRAPH_ADMIN_KEY.",
   LOG_LEVEL: "fatal, error, warn, info (default), debug, trace or silent.",
+  POSTPROXY_API_KEY: "Postproxy API key, for sending greetings (unset: sendGreeting answers POSTPROXY_NOT_CONFIGURED).",
+  POSTPROXY_BASE_URL: "Postproxy's API (default https://api.postproxy.dev).",
   REF_GRAMMAR: "How refs are parsed into campaign, channel and variant: unset for key=value segments (c=summer--ch=bio--v=b), or a template such as {campaign}--{channel}--{variant}.",
 } as const;
 
 export type ConfigVariable = keyof typeof CONFIG_VARIABLES;
-const SENSITIVE: ReadonlySet<ConfigVariable> = new Set(["POSTPROXY_WEBHOOK_SECRET", "REFGRAPH_ADMIN_KEY"]);
+const SENSITIVE: ReadonlySet<ConfigVariable> = new Set(["POSTPROXY_WEBHOOK_SECRET", "REFGRAPH_ADMIN_KEY", "POSTPROXY_API_KEY"]);
 
 export class ConfigError extends Error {}
 
@@ -57,6 +60,12 @@ export class Config {
   @IsIn(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
   logLevel: string;
 
+  @IsOptional() @IsString() @MinLength(1)
+  postproxyApiKey?: string;
+
+  @Matches(/^https?:\/\/[^\s]+$/, { message: "must be an http(s) URL such as https://api.postproxy.dev" })
+  postproxyBaseUrl: string;
+
   @IsOptional()
   @ValidateBy({
     name: "refGrammar",
@@ -89,6 +98,8 @@ const VARIABLE_OF = {
   nodeEnv: "NODE_ENV",
   logLevel: "LOG_LEVEL",
   refGrammar: "REF_GRAMMAR",
+  postproxyApiKey: "POSTPROXY_API_KEY",
+  postproxyBaseUrl: "POSTPROXY_BASE_URL",
 } as const satisfies Partial<Record<keyof Config, ConfigVariable>>;
 
 const list = (value: string | undefined) =>
@@ -111,6 +122,8 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     nodeEnv: env.NODE_ENV || "development",
     logLevel: env.LOG_LEVEL || "info",
     refGrammar: env.REF_GRAMMAR || undefined,
+    postproxyApiKey: env.POSTPROXY_API_KEY || undefined,
+    postproxyBaseUrl: env.POSTPROXY_BASE_URL || DEFAULT_POSTPROXY_BASE_URL,
   });
   const problems = validateSync(config).map((error) => {
     const variable = VARIABLE_OF[error.property as keyof typeof VARIABLE_OF];

@@ -4,6 +4,7 @@ import sqlite3 from "sqlite3";
 import { DataSource, DataSourceOptions, Logger } from "typeorm";
 import { ApiKey } from "../auth/api-key.entity";
 import { Chat } from "../chats/chat.entity";
+import { Greeting } from "../greetings/greeting.entity";
 import { Message } from "../chats/message.entity";
 import { Referral } from "../referrals/referral.entity";
 import { WebhookEvent } from "../webhooks/webhook-event.entity";
@@ -13,7 +14,7 @@ import { migrations } from "./migrations";
 // with util.inspect to build long stack traces: on the ingest path that cost more than the SQL itself.
 const quietSqlite = { ...sqlite3, verbose: () => sqlite3 };
 
-export const entities = [Chat, Referral, Message, WebhookEvent, ApiKey];
+export const entities = [Chat, Referral, Message, WebhookEvent, ApiKey, Greeting];
 
 export interface DataSourceExtras {
   /** PostgreSQL schema to use (tests give each run its own). */

@@ -3,6 +3,7 @@ import { CampaignStatsService } from "../analytics/campaign-stats.service";
 import { ApiKeyService, Caller } from "../auth/api-key.service";
 import { Chat } from "../chats/chat.entity";
 import { ChatService } from "../chats/chat.service";
+import { GreetingService } from "../greetings/greeting.service";
 import { Referral } from "../referrals/referral.entity";
 import { ReferralPoint } from "../referrals/referral-order";
 import { ChatReferralsKey, ReferralService } from "../referrals/referral.service";
@@ -15,6 +16,7 @@ export interface Services {
   campaignStats: CampaignStatsService;
   webhookEvents: WebhookEventService;
   apiKeys: ApiKeyService;
+  greetings: GreetingService;
 }
 
 export interface Context {
@@ -29,6 +31,7 @@ export interface Context {
 export function createLoaders(services: Services) {
   return {
     chat: new DataLoader<string, Chat | null>((ids) => services.chats.byIds(ids)),
+    referralById: new DataLoader<number, Referral | null>((ids) => services.referrals.byIds(ids)),
     referralAt: new DataLoader<ReferralPoint & { chatId: string }, Referral | null, string>((points) => services.referrals.byPoints(points), {
       cacheKeyFn: (p) => `${p.chatId}\u0000${p.ref}\u0000${p.receivedAt.getTime()}`,
     }),

@@ -55,6 +55,12 @@ export class ReferralService {
     return paginate(whereReferralsMatch(this.query(), filter), newestFirst, page);
   }
 
+  async byIds(ids: readonly number[]): Promise<(Referral | null)[]> {
+    const found = await this.query().where("referral.id IN (:...ids)", { ids }).getMany();
+    const byId = new Map(found.map((referral) => [referral.id, referral]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+
   /** Referrals by their natural key (chat, ref, time): how a chat's stored first and latest referral are found. */
   async byPoints(points: readonly (ReferralPoint & { chatId: string })[]): Promise<(Referral | null)[]> {
     const query = this.query();

@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { MESSAGING_WINDOW_MS, messagingWindowAt } from "../../src/chats/messaging-window";
+import { maySend, MESSAGING_WINDOW_MS, messagingWindowAt } from "../../src/chats/messaging-window";
 
 const HOUR = 60 * 60 * 1000;
 const T0 = Date.parse("2026-08-20T09:00:00.000Z");
@@ -71,5 +71,27 @@ describe("messagingWindowAt", () => {
         expect(window.openedBy).toBe(inbound !== null && inbound === last ? "INBOUND_MESSAGE" : "REFERRAL");
       }),
     );
+  });
+});
+
+describe("maySend", () => {
+  const NOW = new Date("2026-11-26T12:00:00Z");
+  const ago = (hours: number) => new Date(NOW.getTime() - hours * 3_600_000);
+
+  test("inside the 24-hour window anyone may send, tagged or not", () => {
+    expect(maySend(ago(2), null, false, NOW)).toEqual({ ok: true, expiresAt: ago(-22) });
+    expect(maySend(null, ago(23), true, NOW)).toEqual({ ok: true, expiresAt: ago(-1) });
+  });
+
+  test("after it, only HUMAN_AGENT, and only until 7 days after the person's last message", () => {
+    expect(maySend(ago(30), ago(25), false, NOW)).toEqual({ ok: false, expiresAt: ago(1) });
+    expect(maySend(ago(30), ago(25), true, NOW)).toEqual({ ok: true, expiresAt: ago(1) });
+    expect(maySend(null, ago(7 * 24 - 0.01), true, NOW).ok).toBe(true);
+    expect(maySend(null, ago(7 * 24), true, NOW)).toEqual({ ok: false, expiresAt: ago(7 * 24 - 24) });
+  });
+
+  test("a referral alone opens no HUMAN_AGENT window: the tag answers a person's message", () => {
+    expect(maySend(ago(48), null, true, NOW)).toEqual({ ok: false, expiresAt: ago(24) });
+    expect(maySend(null, null, true, NOW)).toEqual({ ok: false, expiresAt: null });
   });
 });

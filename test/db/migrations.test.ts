@@ -1,6 +1,6 @@
 import { useTestStore } from "../helpers/processes";
 
-const TABLES = ["chat", "referral", "message", "webhook_event", "api_key"];
+const TABLES = ["chat", "referral", "message", "webhook_event", "api_key", "greeting"];
 
 const context = useTestStore();
 
@@ -35,7 +35,8 @@ const hasFactsView = () =>
 
 test("the analytics migration fills in parts and history for referrals stored before it", async () => {
   const db = context.store.writer;
-  // The revision column and the BI views came after the analytics columns, so they go first.
+  // The greetings, the revision column and the BI views came after the analytics columns, so they go first.
+  await db.undoLastMigration({ transaction: "each" });
   await db.undoLastMigration({ transaction: "each" });
   await db.undoLastMigration({ transaction: "each" });
   await db.undoLastMigration({ transaction: "each" });
@@ -59,6 +60,7 @@ test("undoing the migrations drops every table, and running the migrations again
   const db = context.store.writer;
   expect(await hasFactsView()).toBe(true);
   await db.undoLastMigration({ transaction: "each" });
+  await db.undoLastMigration({ transaction: "each" });
   expect(await hasFactsView()).toBe(true);
   await db.undoLastMigration({ transaction: "each" });
   expect(await hasFactsView()).toBe(false);
@@ -68,7 +70,7 @@ test("undoing the migrations drops every table, and running the migrations again
   expect(await db.showMigrations()).toBe(true);
 
   const applied = await db.runMigrations({ transaction: "each" });
-  expect(applied.map((migration) => migration.name)).toEqual(["CreateCoreTables1764057600000", "AddReferralAnalytics1795564800000", "AddBiViews1796083200000", "AddReferralRevision1796688000000"]);
+  expect(applied.map((migration) => migration.name)).toEqual(["CreateCoreTables1764057600000", "AddReferralAnalytics1795564800000", "AddBiViews1796083200000", "AddReferralRevision1796688000000", "CreateGreetings1796774400000"]);
   expect(await existingTables()).toEqual(TABLES);
   expect(await hasFactsView()).toBe(true);
   expect(await schemaDiff()).toEqual([]);
