@@ -16,6 +16,7 @@ import { Store } from "./db/data-source";
 import { loggableError } from "./errors";
 import { Context, createLoaders, Services } from "./graphql/context";
 import { GreetingService } from "./greetings/greeting.service";
+import { GreetingWorker } from "./greetings/greeting.worker";
 import { PostproxyClient } from "./postproxy/postproxy.client";
 import { queryLimitsPlugin } from "./graphql/limits";
 import { buildRefgraphSchema } from "./graphql/schema";
@@ -25,8 +26,10 @@ import { sendError, webhookRoutes } from "./webhooks/webhook.route";
 import { WebhookEventService } from "./webhooks/webhook-event.service";
 
 export interface AppOptions {
-  /** The clock GraphQL answers by (messaging windows); tests may fix it. */
+  /** The clock GraphQL and the greeting worker go by (messaging windows, retries); tests may set it. */
   now?: () => Date;
+  /** How often the greeting worker looks for greetings to retry (default 1 s). */
+  greetingRetryIntervalMs?: number;
 }
 
 const OPEN_ACCESS: Caller = { name: "anonymous (REFGRAPH_ADMIN_KEY unset)", scope: "admin" };
@@ -70,7 +73,11 @@ export async function buildApp(config: Readonly<Config>, store: Store, options: 
     request.log.error({ err: error }, "request failed");
     return sendError(reply, "INTERNAL_SERVER_ERROR", "Internal server error.");
   });
-  app.addHook("onClose", () => Promise.all([ingest.drain(), referralIndex.settled()]));
+  const greetingWorker = new GreetingWorker(services.greetings, now, options.greetingRetryIntervalMs ?? 1000, (error) =>
+    app.log.error({ err: error }, "retrying greetings failed; the next turn tries again"),
+  );
+  app.addHook("onReady", async () => greetingWorker.start());
+  app.addHook("onClose", () => Promise.all([ingest.drain(), referralIndex.settled(), greetingWorker.stop()]));
 
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (request, reply) => {

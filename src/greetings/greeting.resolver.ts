@@ -1,8 +1,9 @@
-import { Arg, Ctx, Field, FieldResolver, ID, InputType, Mutation, Resolver, Root } from "type-graphql";
+import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Mutation, Query, Resolver, Root } from "type-graphql";
 import { Chat } from "../chats/chat.entity";
+import { Connection, connectionComplexity, PageArgs } from "../graphql/connection";
 import { Context } from "../graphql/context";
 import { Referral } from "../referrals/referral.entity";
-import { Greeting, GreetingTag } from "./greeting.entity";
+import { Greeting, GreetingStatus, GreetingTag } from "./greeting.entity";
 import { MAX_BODY_LENGTH } from "./greeting.service";
 
 @InputType("SendGreetingInput")
@@ -20,8 +21,27 @@ class SendGreetingInput {
   tag?: GreetingTag;
 }
 
+@InputType("GreetingFilter")
+class GreetingFilter {
+  @Field(() => GreetingStatus, { nullable: true })
+  status?: GreetingStatus;
+
+  @Field({ nullable: true })
+  chatId?: string;
+
+  @Field({ nullable: true, description: "Greetings of referrals with this ref." })
+  ref?: string;
+}
+
+const GreetingConnection = Connection(Greeting, "Greeting");
+
 @Resolver(() => Greeting)
 export class GreetingResolver {
+  @Query(() => GreetingConnection, { description: "Newest first.", complexity: connectionComplexity })
+  async greetings(@Args() page: PageArgs, @Arg("filter", () => GreetingFilter, { nullable: true }) filter: GreetingFilter | undefined, @Ctx() ctx: Context) {
+    return Object.assign(new GreetingConnection(), await ctx.services.greetings.list(filter ?? {}, page));
+  }
+
   @Mutation(() => Greeting, { description: "Records a greeting and sends it through Postproxy at once (scope write)." })
   sendGreeting(@Arg("input", () => SendGreetingInput) input: SendGreetingInput, @Ctx() ctx: Context) {
     return ctx.services.greetings.send(input, ctx.now);
@@ -35,5 +55,13 @@ export class GreetingResolver {
   @FieldResolver(() => Referral, { nullable: true, description: "The chat's latest referral when the greeting was requested." })
   async referral(@Root() greeting: Greeting, @Ctx() ctx: Context) {
     return greeting.referralId === null ? null : ctx.loaders.referralById.load(greeting.referralId);
+  }
+}
+
+@Resolver(() => Chat)
+export class ChatGreetingsResolver {
+  @FieldResolver(() => GreetingConnection, { description: "The chat's greetings, newest first.", complexity: connectionComplexity })
+  async greetings(@Root() chat: Chat, @Args() page: PageArgs, @Ctx() ctx: Context) {
+    return Object.assign(new GreetingConnection(), await ctx.services.greetings.list({ chatId: chat.id }, page));
   }
 }

@@ -1,13 +1,49 @@
 import { randomUUID } from "node:crypto";
-import { DataSource } from "typeorm";
+import { DataSource, EntityManager } from "typeorm";
 import { maySend } from "../chats/messaging-window";
 import { ChatService } from "../chats/chat.service";
 import { parameterMarker } from "../db/bulk-insert";
+import { Keyset, Page, PageArgs, paginate } from "../graphql/connection";
 import { badUserInput, notFound, RefgraphError } from "../errors";
 import { PostproxyClient } from "../postproxy/postproxy.client";
 import { ReferralService } from "../referrals/referral.service";
 import { Greeting, GreetingStatus, GreetingTag } from "./greeting.entity";
 import { afterAttempt } from "./outbox";
+
+/**
+ * Settles PENDING greetings whose Postproxy message has reached its end, as `message.sent` (then delivered, read)
+ * or `message.failed` recorded it: PUBLISHED, or FAILED with Postproxy's reason. Only the given messages when
+ * `messageIds` is set (ingestion, an attempt), else every PENDING greeting (the worker's sweep, which also covers a
+ * webhook that committed while the greeting's attempt was still recording its message id).
+ */
+export async function settleGreetings(runner: DataSource | EntityManager, messageIds?: string[]): Promise<void> {
+  if (messageIds?.length === 0) return;
+  const connection = runner instanceof DataSource ? runner : runner.connection;
+  const marker = parameterMarker(connection);
+  const only = messageIds ? ` AND m.id IN (${messageIds.map((_, i) => marker(i + 1)).join(", ")})` : "";
+  await runner.query(
+    `UPDATE greeting SET
+       status = CASE WHEN m.status = 'failed' THEN '${GreetingStatus.FAILED}' ELSE '${GreetingStatus.PUBLISHED}' END,
+       error = CASE WHEN m.status = 'failed' THEN COALESCE(m.error_message, 'Postproxy reported that the message failed') ELSE greeting.error END
+     FROM message m
+     WHERE m.id = greeting.postproxy_message_id AND greeting.status = '${GreetingStatus.PENDING}'
+       AND m.status IN ('sent', 'delivered', 'read', 'failed')${only}`,
+    messageIds ?? [],
+  );
+}
+
+export interface GreetingListFilter {
+  status?: GreetingStatus;
+  chatId?: string;
+  /** Greetings of referrals with this ref. */
+  ref?: string;
+}
+
+// Ties in time are ordered by id, so pages never skip or repeat a greeting.
+const newestFirst: Keyset = [
+  { sql: "greeting.created_at", of: (g: Greeting) => g.createdAt.getTime(), type: "number" },
+  { sql: "greeting.id", of: (g: Greeting) => g.id, type: "string" },
+];
 
 export interface SendGreetingRequest {
   chatId: string;
@@ -17,6 +53,10 @@ export interface SendGreetingRequest {
 }
 
 export const MAX_BODY_LENGTH = 1000;
+/** How long a claimed attempt may take before another may take it over: well over the client's 10 s timeout. */
+const LEASE_MS = 60_000;
+/** Greetings one turn of the worker attempts, one after another. */
+const RETRY_BATCH = 50;
 const MAX_KEY_LENGTH = 200;
 
 /**
@@ -69,14 +109,55 @@ export class GreetingService {
     return stored.id === id ? this.attempt(id, now) : stored;
   }
 
-  /** One attempt at a QUEUED greeting: claims it, calls Postproxy, records the outcome (outbox.ts). */
+  /**
+   * One attempt at a greeting that is due: claims it for a lease (SENDING, with next_attempt_at at the lease's
+   * end), calls Postproxy, and records the outcome (outbox.ts) unless the lease was lost. A SENDING greeting whose
+   * lease ran out was abandoned by a crash or a restart: it is due again, and as every attempt carries the same
+   * Idempotency-Key, Postproxy still sends it at most once.
+   */
   async attempt(id: string, now: Date): Promise<Greeting> {
     const greetings = this.db.getRepository(Greeting);
-    const claim = await greetings.update({ id, status: GreetingStatus.QUEUED }, { status: GreetingStatus.SENDING, attempts: () => "attempts + 1" });
+    const lease = now.getTime() + LEASE_MS;
+    const claim = await greetings
+      .createQueryBuilder()
+      .update()
+      .set({ status: GreetingStatus.SENDING, attempts: () => "attempts + 1", nextAttemptAt: () => String(lease) })
+      .where("id = :id AND status IN (:...due) AND COALESCE(next_attempt_at, 0) <= :now", { id, due: [GreetingStatus.QUEUED, GreetingStatus.SENDING], now: now.getTime() })
+      .execute();
     const greeting = await greetings.findOneByOrFail({ id });
     if (claim.affected !== 1 || !this.postproxy) return greeting;
     const outcome = await this.postproxy.sendMessage({ chatId: greeting.chatId, body: greeting.body, tag: greeting.tag ?? undefined, idempotencyKey: greeting.id });
-    await greetings.update({ id, status: GreetingStatus.SENDING }, afterAttempt(outcome, greeting.attempts, now));
+    const result = afterAttempt(outcome, greeting.attempts, now);
+    await greetings
+      .createQueryBuilder()
+      .update()
+      .set(result)
+      .where("id = :id AND status = :sending AND next_attempt_at = :lease", { id, sending: GreetingStatus.SENDING, lease })
+      .execute();
+    if (result.postproxyMessageId) await settleGreetings(this.db, [result.postproxyMessageId]);
     return greetings.findOneByOrFail({ id });
+  }
+
+  /** Newest first. */
+  list(filter: GreetingListFilter, page: PageArgs): Promise<Page<Greeting>> {
+    const query = this.db.getRepository(Greeting).createQueryBuilder("greeting");
+    if (filter.status !== undefined) query.andWhere("greeting.status = :status", { status: filter.status });
+    if (filter.chatId !== undefined) query.andWhere("greeting.chat_id = :chatId", { chatId: filter.chatId });
+    if (filter.ref !== undefined) query.andWhere("greeting.referral_id IN (SELECT r.id FROM referral r WHERE r.ref = :ref)", { ref: filter.ref });
+    return paginate(query, newestFirst, page);
+  }
+
+  /** The worker's turn: settles PENDING greetings, then attempts the ones due (QUEUED, or SENDING past its lease). */
+  async retryDue(now: Date): Promise<void> {
+    await settleGreetings(this.db);
+    const due: { id: string }[] = await this.db
+      .getRepository(Greeting)
+      .createQueryBuilder("greeting")
+      .select("greeting.id", "id")
+      .where("greeting.status IN (:...due) AND greeting.next_attempt_at <= :now", { due: [GreetingStatus.QUEUED, GreetingStatus.SENDING], now: now.getTime() })
+      .orderBy("greeting.next_attempt_at")
+      .limit(RETRY_BATCH)
+      .getRawMany();
+    for (const { id } of due) await this.attempt(id, now);
   }
 }

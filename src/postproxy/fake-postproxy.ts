@@ -63,7 +63,8 @@ export class FakePostproxy {
   private readonly pending = new Set<Promise<void>>();
   private server: Server | null = null;
 
-  constructor(private readonly options: FakePostproxyOptions) {}
+  /** The options may change while it runs (a test learns refgraph's URL after starting both). */
+  constructor(readonly options: FakePostproxyOptions) {}
 
   /** The next requests get these answers, one each, in order. */
   failNext(...answers: ScriptedAnswer[]): void {

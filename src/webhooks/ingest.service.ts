@@ -4,6 +4,7 @@ import { Chat } from "../chats/chat.entity";
 import { mergeMessage } from "../chats/message-state";
 import { Message } from "../chats/message.entity";
 import { isPostgres } from "../db/data-source";
+import { settleGreetings } from "../greetings/greeting.service";
 import { bulkInsert, overwriteOnConflict } from "../db/bulk-insert";
 import { writeRevision } from "../db/revision";
 import { WriteBatcher } from "../db/write-batcher";
@@ -131,6 +132,7 @@ export class IngestService {
         manager.createQueryBuilder().update(WebhookEvent).set({ duplicates: () => `duplicates + ${count}` }).where("id = :id", { id }).execute(),
       ),
     ]);
+    await settleGreetings(manager, [...new Set(applied.flatMap((i) => (i.message?.direction === "outbound" ? [i.message.id] : [])))]);
     return outcomes;
   }
 

@@ -67,9 +67,12 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Starts the real server on an ephemeral port, on its own database. */
-export async function startServer(env: Record<string, string> = {}, options: AppOptions = {}): Promise<TestServer> {
-  const database = await createTestDatabase();
+/**
+ * Starts the real server on an ephemeral port, on its own database, or on `shared` (another server's, for several
+ * instances or a restart): close() then leaves that database for its owner to drop.
+ */
+export async function startServer(env: Record<string, string> = {}, options: AppOptions = {}, shared?: TestDatabase): Promise<TestServer> {
+  const database = shared ?? (await createTestDatabase());
   const config = loadConfig({
     NODE_ENV: "test",
     LOG_LEVEL: "silent",
@@ -121,7 +124,7 @@ export async function startServer(env: Record<string, string> = {}, options: App
     async close() {
       await app.close();
       await store.close();
-      await database.drop();
+      if (!shared) await database.drop();
     },
   };
 }
