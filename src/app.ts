@@ -16,6 +16,7 @@ import { Store } from "./db/data-source";
 import { loggableError } from "./errors";
 import { Context, createLoaders, Services } from "./graphql/context";
 import { GreetingService } from "./greetings/greeting.service";
+import { GreetingRuleService } from "./greetings/greeting-rule.service";
 import { GreetingWorker } from "./greetings/greeting.worker";
 import { PostproxyClient } from "./postproxy/postproxy.client";
 import { queryLimitsPlugin } from "./graphql/limits";
@@ -63,6 +64,7 @@ export async function buildApp(config: Readonly<Config>, store: Store, options: 
     webhookEvents: new WebhookEventService(store.reader, ingest),
     apiKeys: new ApiKeyService(store.reader, config.adminKey),
     greetings: new GreetingService(store.reader, postproxy, chats, referrals),
+    greetingRules: new GreetingRuleService(store.reader),
   };
   const callerOf = async (authorization: string | undefined) =>
     !config.adminKey && !authorization ? OPEN_ACCESS : await services.apiKeys.authenticate(authorization);

@@ -5,6 +5,7 @@ import { DataSource, DataSourceOptions, Logger } from "typeorm";
 import { ApiKey } from "../auth/api-key.entity";
 import { Chat } from "../chats/chat.entity";
 import { Greeting } from "../greetings/greeting.entity";
+import { GreetingRule } from "../greetings/greeting-rule.entity";
 import { Message } from "../chats/message.entity";
 import { Referral } from "../referrals/referral.entity";
 import { WebhookEvent } from "../webhooks/webhook-event.entity";
@@ -14,7 +15,7 @@ import { migrations } from "./migrations";
 // with util.inspect to build long stack traces: on the ingest path that cost more than the SQL itself.
 const quietSqlite = { ...sqlite3, verbose: () => sqlite3 };
 
-export const entities = [Chat, Referral, Message, WebhookEvent, ApiKey, Greeting];
+export const entities = [Chat, Referral, Message, WebhookEvent, ApiKey, Greeting, GreetingRule];
 
 export interface DataSourceExtras {
   /** PostgreSQL schema to use (tests give each run its own). */

@@ -4,6 +4,7 @@ import { ApiKeyService, Caller } from "../auth/api-key.service";
 import { Chat } from "../chats/chat.entity";
 import { ChatService } from "../chats/chat.service";
 import { GreetingService } from "../greetings/greeting.service";
+import { GreetingRuleService } from "../greetings/greeting-rule.service";
 import { Referral } from "../referrals/referral.entity";
 import { ReferralPoint } from "../referrals/referral-order";
 import { ChatReferralsKey, ReferralService } from "../referrals/referral.service";
@@ -17,6 +18,7 @@ export interface Services {
   webhookEvents: WebhookEventService;
   apiKeys: ApiKeyService;
   greetings: GreetingService;
+  greetingRules: GreetingRuleService;
 }
 
 export interface Context {
