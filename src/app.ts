@@ -49,6 +49,7 @@ export async function buildApp(config: Readonly<Config>, store: Store, options: 
   const ingest = new IngestService(store.writer, {
     storeMessageBodies: config.storeMessageBodies,
     grammar: config.grammar,
+    clock: now,
     onFailure: (eventId, error) => app.log.error({ err: error, eventId }, "webhook event FAILED; kept for replayWebhookEvent"),
   });
   const referralIndex = new ReferralIndex(store.reader);

@@ -8,6 +8,7 @@ export enum GreetingStatus {
   PENDING = "PENDING",
   PUBLISHED = "PUBLISHED",
   FAILED = "FAILED",
+  SKIPPED = "SKIPPED",
 }
 
 registerEnumType(GreetingStatus, {
@@ -18,6 +19,7 @@ registerEnumType(GreetingStatus, {
     PENDING: { description: "Postproxy accepted it; its message.sent or message.failed webhook has not come yet." },
     PUBLISHED: { description: "Postproxy reported it sent (message.sent)." },
     FAILED: { description: "Postproxy refused it, reported it failed, or every attempt failed; see error." },
+    SKIPPED: { description: "A rule's greeting that was not sent, as the messaging window was closed; see error." },
   },
 });
 

@@ -5,6 +5,8 @@ import { mergeMessage } from "../chats/message-state";
 import { Message } from "../chats/message.entity";
 import { isPostgres } from "../db/data-source";
 import { settleGreetings } from "../greetings/greeting.service";
+import { GreetingRule } from "../greetings/greeting-rule.entity";
+import { queueRuleGreetings } from "../greetings/rule-greetings";
 import { bulkInsert, overwriteOnConflict } from "../db/bulk-insert";
 import { writeRevision } from "../db/revision";
 import { WriteBatcher } from "../db/write-batcher";
@@ -33,6 +35,8 @@ export interface IngestOptions {
   onFailure: (eventId: string, error: unknown) => void;
   /** Most deliveries one transaction takes (default 256; `refgraph seed` takes more). */
   maxBatch?: number;
+  /** The clock greeting rules check the messaging window by (default the system's). */
+  clock?: () => Date;
 }
 
 const MAX_BATCH = 256;
@@ -88,8 +92,9 @@ export class IngestService {
     const ids = [...new Set(batch.map((d) => d.envelope.id))];
     const touched = interpretations.flatMap((i) => (i.chat ? [i.chat] : []));
     const referralFacts = touched.flatMap((fact) => (fact.referral ? [fact.referral] : []));
-    const [revision, storedEvents, chats, messages, inboundHistory] = await Promise.all([
+    const [revision, rules, storedEvents, chats, messages, inboundHistory] = await Promise.all([
       writeRevision(manager),
+      manager.getRepository(GreetingRule).findBy({ enabled: true }),
       manager.createQueryBuilder(WebhookEvent, "e").select(["e.id", "e.status"]).where("e.id IN (:...ids)", { ids }).getMany(),
       readById(manager, Chat, interpretations.flatMap((i) => (i.chat ? [i.chat.id] : []))),
       readById(manager, Message, interpretations.flatMap((i) => (i.message ? [i.message.id] : []))),
@@ -133,6 +138,9 @@ export class IngestService {
       ),
     ]);
     await settleGreetings(manager, [...new Set(applied.flatMap((i) => (i.message?.direction === "outbound" ? [i.message.id] : [])))]);
+    const inbound = new Map<string, number[]>();
+    for (const fact of chatFacts) if (fact.inboundAt) inbound.set(fact.id, [...(inbound.get(fact.id) ?? []), fact.inboundAt.getTime()]);
+    await queueRuleGreetings(manager, rules, referralChanges.rows, chatRows, inbound, this.options.grammar, this.options.clock?.() ?? new Date());
     return outcomes;
   }
 
