@@ -1,9 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { DataSource } from "typeorm";
+import { retryWhenBusy } from "../db/busy";
 import { notFound } from "../errors";
 import { GreetingRule } from "./greeting-rule.entity";
 import { assertValid, CreateGreetingRuleInput, UpdateGreetingRuleInput } from "./greeting-rule.inputs";
 
+/** Writes on the read connection, as single statements outside ingestion's transactions (see GreetingService). */
 export class GreetingRuleService {
   constructor(private readonly db: DataSource) {}
 
@@ -15,20 +17,20 @@ export class GreetingRuleService {
   async create(input: CreateGreetingRuleInput, now: Date): Promise<GreetingRule> {
     assertValid(input);
     const rule = Object.assign(new GreetingRule(), { ...input, id: randomUUID(), platform: input.platform ?? null, createdAt: now, updatedAt: now });
-    return this.db.getRepository(GreetingRule).save(rule);
+    return retryWhenBusy(() => this.db.getRepository(GreetingRule).save(rule));
   }
 
   async update(id: string, input: UpdateGreetingRuleInput, now: Date): Promise<GreetingRule> {
     assertValid(input);
     const rule = await this.get(id);
     const changes = Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined));
-    return this.db.getRepository(GreetingRule).save(Object.assign(rule, changes, { updatedAt: now }));
+    return retryWhenBusy(() => this.db.getRepository(GreetingRule).save(Object.assign(rule, changes, { updatedAt: now })));
   }
 
   /** Deletes the rule and answers it as it was. */
   async delete(id: string): Promise<GreetingRule> {
     const rule = await this.get(id);
-    await this.db.getRepository(GreetingRule).delete({ id });
+    await retryWhenBusy(() => this.db.getRepository(GreetingRule).delete({ id }));
     return rule;
   }
 

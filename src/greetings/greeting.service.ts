@@ -3,6 +3,7 @@ import { DataSource, EntityManager } from "typeorm";
 import { maySend } from "../chats/messaging-window";
 import { ChatService } from "../chats/chat.service";
 import { parameterMarker } from "../db/bulk-insert";
+import { retryWhenBusy } from "../db/busy";
 import { Keyset, Page, PageArgs, paginate } from "../graphql/connection";
 import { badUserInput, notFound, RefgraphError } from "../errors";
 import { PostproxyClient } from "../postproxy/postproxy.client";
@@ -98,11 +99,13 @@ export class GreetingService {
     const key = idempotencyKey ?? `referral:${referral?.id ?? "none"}`;
     const id = randomUUID();
     const marker = parameterMarker(this.db);
-    await this.db.query(
+    await retryWhenBusy(() =>
+      this.db.query(
       `INSERT INTO greeting (id, chat_id, referral_id, idempotency_key, body, tag, status, attempts, created_at)
        VALUES (${[1, 2, 3, 4, 5, 6, 7].map(marker).join(", ")}, 0, ${marker(8)})
        ON CONFLICT (chat_id, idempotency_key) DO NOTHING`,
       [id, chatId, referral?.id ?? null, key, body, tag ?? null, GreetingStatus.QUEUED, now.getTime()],
+      ),
     );
     // Whichever call stored its row first owns the greeting; the others answer with it and send nothing.
     const stored = await this.db.getRepository(Greeting).findOneByOrFail({ chatId, idempotencyKey: key });
@@ -118,23 +121,27 @@ export class GreetingService {
   async attempt(id: string, now: Date): Promise<Greeting> {
     const greetings = this.db.getRepository(Greeting);
     const lease = now.getTime() + LEASE_MS;
-    const claim = await greetings
-      .createQueryBuilder()
-      .update()
-      .set({ status: GreetingStatus.SENDING, attempts: () => "attempts + 1", nextAttemptAt: () => String(lease) })
-      .where("id = :id AND status IN (:...due) AND COALESCE(next_attempt_at, 0) <= :now", { id, due: [GreetingStatus.QUEUED, GreetingStatus.SENDING], now: now.getTime() })
-      .execute();
+    const claim = await retryWhenBusy(() =>
+      greetings
+        .createQueryBuilder()
+        .update()
+        .set({ status: GreetingStatus.SENDING, attempts: () => "attempts + 1", nextAttemptAt: () => String(lease) })
+        .where("id = :id AND status IN (:...due) AND COALESCE(next_attempt_at, 0) <= :now", { id, due: [GreetingStatus.QUEUED, GreetingStatus.SENDING], now: now.getTime() })
+        .execute(),
+    );
     const greeting = await greetings.findOneByOrFail({ id });
     if (claim.affected !== 1 || !this.postproxy) return greeting;
     const outcome = await this.postproxy.sendMessage({ chatId: greeting.chatId, body: greeting.body, tag: greeting.tag ?? undefined, idempotencyKey: greeting.id });
     const result = afterAttempt(outcome, greeting.attempts, now);
-    await greetings
-      .createQueryBuilder()
-      .update()
-      .set(result)
-      .where("id = :id AND status = :sending AND next_attempt_at = :lease", { id, sending: GreetingStatus.SENDING, lease })
-      .execute();
-    if (result.postproxyMessageId) await settleGreetings(this.db, [result.postproxyMessageId]);
+    await retryWhenBusy(() =>
+      greetings
+        .createQueryBuilder()
+        .update()
+        .set(result)
+        .where("id = :id AND status = :sending AND next_attempt_at = :lease", { id, sending: GreetingStatus.SENDING, lease })
+        .execute(),
+    );
+    if (result.postproxyMessageId) await retryWhenBusy(() => settleGreetings(this.db, [result.postproxyMessageId as string]));
     return greetings.findOneByOrFail({ id });
   }
 
@@ -149,7 +156,7 @@ export class GreetingService {
 
   /** The worker's turn: settles PENDING greetings, then attempts the ones due (QUEUED, or SENDING past its lease). */
   async retryDue(now: Date): Promise<void> {
-    await settleGreetings(this.db);
+    await retryWhenBusy(() => settleGreetings(this.db));
     const due: { id: string }[] = await this.db
       .getRepository(Greeting)
       .createQueryBuilder("greeting")

@@ -3,6 +3,7 @@ import { mergeChat } from "../chats/chat-state";
 import { Chat } from "../chats/chat.entity";
 import { mergeMessage } from "../chats/message-state";
 import { Message } from "../chats/message.entity";
+import { retryWhenBusy } from "../db/busy";
 import { isPostgres } from "../db/data-source";
 import { settleGreetings } from "../greetings/greeting.service";
 import { GreetingRule } from "../greetings/greeting-rule.entity";
@@ -70,7 +71,8 @@ export class IngestService {
 
   private async commit(batch: Delivery[]): Promise<IngestOutcome[]> {
     try {
-      return await this.db.transaction((manager) => this.apply(manager, batch));
+      // Another connection may have written meanwhile (see retryWhenBusy): the whole batch runs again.
+      return await retryWhenBusy(() => this.db.transaction((manager) => this.apply(manager, batch)));
     } catch (error) {
       if (batch.length === 1) return [await this.recordFailure(batch[0], error)];
       // One event that cannot be applied must not take the rest of its batch down with it.

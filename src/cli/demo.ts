@@ -1,0 +1,137 @@
+import "reflect-metadata";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildApp } from "../app";
+import { loadConfig } from "../config/config";
+import { openStore } from "../db/data-source";
+import { FakePostproxy } from "../postproxy/fake-postproxy";
+import { signatureHeader } from "../webhooks/signature";
+import { seedEvents } from "./seed-events";
+
+// `npm run demo`: refgraph on a fresh SQLite file with the fake Postproxy, fed a day of signed webhook traffic in
+// seconds, with a greeting rule at work; then three example queries and their answers. It keeps running for more
+// queries until Ctrl-C (`--exit` stops it after the answers, for tests).
+
+const RULE = `mutation {
+  createGreetingRule(input: { name: "Summer welcome", refPattern: "*summer*", trigger: ON_REFERRAL,
+    body: "Hi {{participant.name}}! Thanks for your interest in {{campaign}}. How can we help?" }) { id }
+}`;
+
+const EXAMPLES: [string, string][] = [
+  [
+    "Which campaigns and channels bring conversations (last 24 hours)?",
+    `{
+  campaignStats(groupBy: [CAMPAIGN, CHANNEL], range: LAST_24H, orderBy: { field: CONVERSIONS, direction: DESC }, first: 5) {
+    totals { referrals uniqueChats conversions conversionRate }
+    rows { key { campaign channel } metrics { referrals conversions conversionRate medianSecondsToFirstMessage } }
+  }
+}`,
+  ],
+  [
+    "A chat's full referral history (Postproxy keeps only the latest):",
+    `{
+  chats(first: 1, filter: { hasReferral: true }) {
+    edges { node { id platform participant { name } referrals(first: 5) { totalCount edges { node { ref source receivedAt } } } } }
+  }
+}`,
+  ],
+  [
+    "Greetings the rule sent through Postproxy:",
+    `{
+  greetings(first: 3) { totalCount edges { node { status body referral { ref } sentAt } } }
+}`,
+  ],
+];
+
+async function main(exitAfterAnswers: boolean): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "refgraph-demo-"));
+  const secret = `whsec_demo_${randomBytes(12).toString("hex")}`;
+  const adminKey = `demo_admin_${randomBytes(12).toString("hex")}`;
+  const fake = new FakePostproxy({ apiKey: `pp_demo_${randomBytes(8).toString("hex")}`, webhookSecret: secret });
+  const config = loadConfig({
+    DATABASE_URL: `sqlite:${join(dir, "refgraph.sqlite")}`,
+    POSTPROXY_WEBHOOK_SECRET: secret,
+    REFGRAPH_ADMIN_KEY: adminKey,
+    POSTPROXY_API_KEY: fake.options.apiKey,
+    POSTPROXY_BASE_URL: await fake.start(),
+    PORT: process.env.PORT ?? "4000",
+    LOG_LEVEL: "warn",
+  });
+  const store = await openStore(config.databaseUrl);
+  const app = await buildApp(config, store);
+  const url = await app.listen({ port: config.port, host: config.host });
+  fake.options.webhookUrl = `${url}/webhooks/postproxy`;
+  const graphql = async (query: string) => {
+    const response = await fetch(`${url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${adminKey}` },
+      body: JSON.stringify({ query }),
+    });
+    const answer = (await response.json()) as { data?: unknown; errors?: unknown };
+    if (answer.errors) throw new Error(`the demo's query failed: ${JSON.stringify(answer.errors)}`);
+    return answer.data;
+  };
+
+  const stop = async () => {
+    await app.close();
+    await fake.stop();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await graphql(RULE);
+    const started = Date.now();
+    const delivered = await feed(url, secret);
+    // The rule's greetings go out through the worker; Postproxy's message.sent webhooks follow.
+    const unsettled = `{ queued: greetings(filter: { status: QUEUED }) { totalCount } pending: greetings(filter: { status: PENDING }) { totalCount } }`;
+    for (let waited = 0; waited < 20_000; waited += 250) {
+      const { queued, pending } = (await graphql(unsettled)) as Record<string, { totalCount: number }>;
+      if (queued.totalCount + pending.totalCount === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    console.log(`refgraph demo: ${delivered} signed webhooks from the fake Postproxy in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    for (const [question, query] of EXAMPLES) console.log(`# ${question}\n${query}\n${JSON.stringify(await graphql(query), null, 2)}\n`);
+    console.log(`GraphQL: ${url}/graphql\nAPI key: ${adminKey}  (send it as "Authorization: Bearer <key>")`);
+    if (exitAfterAnswers) return await stop();
+    console.log("Ctrl-C stops the demo and deletes its database.");
+    await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
+    await stop();
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** A day of traffic (600 referrals in 200 chats, both platforms, replies) posted as Postproxy would, 16 at a time. */
+async function feed(url: string, secret: string): Promise<number> {
+  const events = [...seedEvents({ referrals: 600, chats: 200, refs: 40, days: 1, seed: 42, end: new Date() })];
+  let next = 0;
+  const post = async () => {
+    for (let i = next++; i < events.length; i = next++) {
+      const body = JSON.stringify(events[i].body);
+      const response = await fetch(`${url}/webhooks/postproxy`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "x-postproxy-event": String(events[i].body.type),
+          "x-postproxy-delivery": events[i].deliveryId,
+          "x-postproxy-signature": signatureHeader(secret, body, Math.floor(Date.now() / 1000)),
+        },
+        body,
+      });
+      if (!response.ok) throw new Error(`the demo's webhook was answered ${response.status}: ${await response.text()}`);
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, post));
+  return events.length;
+}
+
+main(process.argv.includes("--exit")).then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
