@@ -87,7 +87,7 @@ export interface Tally {
   newChats: Int32Array;
 }
 
-/** Groups of a selection: each selected referral's group (-1 for none), and each group's key values. */
+/** Groups of a selection: each selected referral's group (-1 for none), and how many groups there are. */
 export interface Grouping {
   groupOf: Int32Array;
   count: number;
@@ -313,7 +313,7 @@ export class ReferralIndex {
     const { ids, chats: chatOf, seconds } = selected;
     const { groupOf, count } = grouping;
     const { referrals, conversions, newChats } = this.tally(selected, grouping);
-    // Each group's chats and seconds, side by side in one array each (a counting sort by group), then sorted.
+    // Each group's chats and seconds, side by side in one array each (a counting sort by group).
     const chatStart = starts(referrals);
     const secondsStart = starts(conversions);
     const chats = new Int32Array(chatStart[count]);

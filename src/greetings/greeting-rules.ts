@@ -53,4 +53,3 @@ export function chooseRule<R extends RuleCandidate>(rules: readonly R[], referra
   matching.sort((a, b) => b.priority - a.priority || a.createdAt.getTime() - b.createdAt.getTime());
   return matching[0] ?? null;
 }
-

@@ -101,10 +101,10 @@ export class GreetingService {
     const marker = parameterMarker(this.db);
     await retryWhenBusy(() =>
       this.db.query(
-      `INSERT INTO greeting (id, chat_id, referral_id, idempotency_key, body, tag, status, attempts, created_at)
-       VALUES (${[1, 2, 3, 4, 5, 6, 7].map(marker).join(", ")}, 0, ${marker(8)})
-       ON CONFLICT (chat_id, idempotency_key) DO NOTHING`,
-      [id, chatId, referral?.id ?? null, key, body, tag ?? null, GreetingStatus.QUEUED, now.getTime()],
+        `INSERT INTO greeting (id, chat_id, referral_id, idempotency_key, body, tag, status, attempts, created_at)
+         VALUES (${[1, 2, 3, 4, 5, 6, 7].map(marker).join(", ")}, 0, ${marker(8)})
+         ON CONFLICT (chat_id, idempotency_key) DO NOTHING`,
+        [id, chatId, referral?.id ?? null, key, body, tag ?? null, GreetingStatus.QUEUED, now.getTime()],
       ),
     );
     // Whichever call stored its row first owns the greeting; the others answer with it and send nothing.

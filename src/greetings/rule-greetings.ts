@@ -4,7 +4,9 @@ import { Chat } from "../chats/chat.entity";
 import { maySend } from "../chats/messaging-window";
 import { parameterMarker } from "../db/bulk-insert";
 import { RefGrammar } from "../referrals/ref-grammar";
+import { inboundTimes } from "../referrals/referral-history";
 import { Referral } from "../referrals/referral.entity";
+import { ChatFacts } from "../webhooks/envelope";
 import { GreetingStatus } from "./greeting.entity";
 import { GreetingRule } from "./greeting-rule.entity";
 import { chooseRule, GreetingTrigger, renderTemplate } from "./greeting-rules";
@@ -16,24 +18,26 @@ import { chooseRule, GreetingTrigger, renderTemplate } from "./greeting-rules";
  * messages. At most one automated greeting per referral (its key is `rule:<referral id>`); when the messaging window
  * is closed it is recorded SKIPPED with the reason instead.
  *
- * `rules` are the enabled rules, `changed` the referral rows the batch wrote (new ones have no id yet), `chats` the touched chats as the batch
- * leaves them, `inbound` each chat's inbound message times in the batch; templates get the ref's parts by `grammar`.
+ * `rules` are the enabled rules, `changed` the referral rows the batch wrote (new ones have no id yet), `chats` the
+ * touched chats as the batch leaves them, `facts` the batch's chat facts; templates get the ref's parts by `grammar`.
  */
 export async function queueRuleGreetings(
   manager: EntityManager,
   rules: GreetingRule[],
   changed: Referral[],
   chats: Chat[],
-  inbound: Map<string, number[]>,
+  facts: ChatFacts[],
   grammar: RefGrammar,
   now: Date,
 ): Promise<void> {
+  if (rules.length === 0) return;
   const chatById = new Map(chats.map((chat) => [chat.id, chat]));
   const latest = changed.filter((referral) => {
     const chat = chatById.get(referral.chatId);
     return chat?.referralRef === referral.ref && chat.referralReceivedAt?.getTime() === referral.receivedAt.getTime();
   });
-  if (latest.length === 0 || rules.length === 0) return;
+  if (latest.length === 0) return;
+  const inbound = inboundTimes(facts);
 
   const marker = parameterMarker(manager.connection);
   for (const referral of latest) {

@@ -106,6 +106,13 @@ export async function storedReplies(manager: EntityManager, lateReferrals: Refer
 
 const time = epochMillis.from as (at: number | null) => Date | null;
 
+/** Each chat's inbound message times among the batch's facts. */
+export function inboundTimes(facts: ChatFacts[]): Map<string, number[]> {
+  const inbound = new Map<string, number[]>();
+  for (const fact of facts) if (fact.inboundAt) inbound.set(fact.id, [...(inbound.get(fact.id) ?? []), fact.inboundAt.getTime()]);
+  return inbound;
+}
+
 /**
  * What a batch writes to the referral table: its new referrals (parsed with `grammar`), the details a second report
  * of a stored referral adds, and every stored referral of the touched chats whose timeline changed. Only the stored
@@ -114,16 +121,14 @@ const time = epochMillis.from as (at: number | null) => Date | null;
  */
 export function referralWrites(history: StoredHistory, facts: ChatFacts[], chats: Map<string, Chat>, grammar: RefGrammar): ReferralChanges {
   const incoming = new Map<string, Map<string, ReferralFacts>>();
-  const inbound = new Map<string, number[]>();
   for (const fact of facts) {
-    if (fact.referral) {
-      const byKey = incoming.get(fact.id) ?? new Map<string, ReferralFacts>();
-      const key = referralKey(fact.referral);
-      byKey.set(key, fillReferral(byKey.get(key), fact.referral));
-      incoming.set(fact.id, byKey);
-    }
-    if (fact.inboundAt) inbound.set(fact.id, [...(inbound.get(fact.id) ?? []), fact.inboundAt.getTime()]);
+    if (!fact.referral) continue;
+    const byKey = incoming.get(fact.id) ?? new Map<string, ReferralFacts>();
+    const key = referralKey(fact.referral);
+    byKey.set(key, fillReferral(byKey.get(key), fact.referral));
+    incoming.set(fact.id, byKey);
   }
+  const inbound = inboundTimes(facts);
   const changes: ReferralChanges = { rows: [], displacedFirsts: [] };
   for (const chatId of new Set([...incoming.keys(), ...inbound.keys()])) {
     const read = history.referrals.get(chatId);

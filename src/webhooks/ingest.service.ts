@@ -140,9 +140,7 @@ export class IngestService {
       ),
     ]);
     await settleGreetings(manager, [...new Set(applied.flatMap((i) => (i.message?.direction === "outbound" ? [i.message.id] : [])))]);
-    const inbound = new Map<string, number[]>();
-    for (const fact of chatFacts) if (fact.inboundAt) inbound.set(fact.id, [...(inbound.get(fact.id) ?? []), fact.inboundAt.getTime()]);
-    await queueRuleGreetings(manager, rules, referralChanges.rows, chatRows, inbound, this.options.grammar, this.options.clock?.() ?? new Date());
+    await queueRuleGreetings(manager, rules, referralChanges.rows, chatRows, chatFacts, this.options.grammar, this.options.clock?.() ?? new Date());
     return outcomes;
   }
 
