@@ -108,13 +108,20 @@ export interface CampaignMetrics {
   silentReferrals: number;
   medianSecondsToFirstMessage: number | null;
   p90SecondsToFirstMessage: number | null;
+  /** PUBLISHED greetings of the counted referrals. */
+  greetingsSent: number;
+  /** Those of them answered by an inbound message within GREETING_REPLY_WINDOW_MS. */
+  greetingReplies: number;
 }
 
-export type CampaignCounts = Pick<CampaignMetrics, "referrals" | "uniqueChats" | "newChats" | "conversions">;
+export type CampaignCounts = Pick<CampaignMetrics, "referrals" | "uniqueChats" | "newChats" | "conversions" | "greetingsSent" | "greetingReplies">;
+
+/** How long after a greeting was sent an inbound message of its chat counts as a reply to it. */
+export const GREETING_REPLY_WINDOW_MS = 24 * 3_600_000;
 
 /** The metrics, from the counts and the ascending seconds to first message of the conversions. */
 export function campaignMetrics(counts: CampaignCounts, secondsAt: (position: number) => number): CampaignMetrics {
-  const { referrals, uniqueChats, newChats, conversions } = counts;
+  const { referrals, uniqueChats, newChats, conversions, greetingsSent, greetingReplies } = counts;
   return {
     referrals,
     uniqueChats,
@@ -125,5 +132,7 @@ export function campaignMetrics(counts: CampaignCounts, secondsAt: (position: nu
     silentReferrals: referrals - conversions,
     medianSecondsToFirstMessage: percentile(conversions, 50, secondsAt),
     p90SecondsToFirstMessage: percentile(conversions, 90, secondsAt),
+    greetingsSent,
+    greetingReplies,
   };
 }

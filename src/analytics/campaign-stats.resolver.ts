@@ -62,6 +62,12 @@ class CampaignMetricsType implements CampaignMetrics {
 
   @Field(() => Float, { nullable: true })
   p90SecondsToFirstMessage: number | null;
+
+  @Field(() => Int, { description: "PUBLISHED greetings of these referrals." })
+  greetingsSent: number;
+
+  @Field(() => Int, { description: "Published greetings answered by an inbound message within 24 h after they were sent." })
+  greetingReplies: number;
 }
 
 @ObjectType("CampaignStatsKey", { description: "The row's group; fields not grouped by are null.", simpleResolvers: true })

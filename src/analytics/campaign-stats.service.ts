@@ -3,7 +3,7 @@ import { ParsedRef, RefGrammar } from "../referrals/ref-grammar";
 import { ReferralListFilter } from "../referrals/referral.service";
 import { Attribution, CampaignMetrics, campaignMetrics } from "./attribution";
 import { Interval, isTimeZone, planBuckets } from "./buckets";
-import { Grouping, IndexedField, Period, ReferralIndex, Selected } from "./referral-index";
+import { countsOf, Grouping, IndexedField, Period, ReferralIndex, Selected } from "./referral-index";
 
 export enum CampaignDimension {
   REF = "REF",
@@ -34,6 +34,8 @@ export enum CampaignStatsOrderField {
   SILENT_REFERRALS = "SILENT_REFERRALS",
   MEDIAN_SECONDS_TO_FIRST_MESSAGE = "MEDIAN_SECONDS_TO_FIRST_MESSAGE",
   P90_SECONDS_TO_FIRST_MESSAGE = "P90_SECONDS_TO_FIRST_MESSAGE",
+  GREETINGS_SENT = "GREETINGS_SENT",
+  GREETING_REPLIES = "GREETING_REPLIES",
 }
 
 export enum SortDirection {
@@ -114,6 +116,8 @@ const ORDER_METRIC: Record<Exclude<CampaignStatsOrderField, "KEY">, keyof Campai
   SILENT_REFERRALS: "silentReferrals",
   MEDIAN_SECONDS_TO_FIRST_MESSAGE: "medianSecondsToFirstMessage",
   P90_SECONDS_TO_FIRST_MESSAGE: "p90SecondsToFirstMessage",
+  GREETINGS_SENT: "greetingsSent",
+  GREETING_REPLIES: "greetingReplies",
 };
 
 interface Group {
@@ -126,7 +130,7 @@ interface Group {
 }
 
 /** The metrics that follow from counts alone (campaignMetrics): ordering by one of them needs no more. */
-const ORDER_BY_COUNTS = new Set<keyof CampaignMetrics>(["referrals", "newChats", "conversions", "conversionRate", "silentReferrals"]);
+const ORDER_BY_COUNTS = new Set<keyof CampaignMetrics>(["referrals", "newChats", "conversions", "conversionRate", "silentReferrals", "greetingsSent", "greetingReplies"]);
 
 /**
  * campaignStats: each referral's stored timeline makes every model and window a condition on its own row, so each
@@ -191,11 +195,11 @@ export class CampaignStatsService {
     const { field } = request.orderBy;
     let groups: Group[];
     if (field === CampaignStatsOrderField.KEY || ORDER_BY_COUNTS.has(ORDER_METRIC[field])) {
-      const { referrals, conversions, newChats } = this.index.tally(selected, grouping);
+      const tally = this.index.tally(selected, grouping);
       groups = grouping.keys.map((values, number) => ({
         number,
         values,
-        order: campaignMetrics({ referrals: referrals[number], conversions: conversions[number], newChats: newChats[number], uniqueChats: 0 }, () => 0),
+        order: campaignMetrics({ ...countsOf(tally, number), uniqueChats: 0 }, () => 0),
         exact: false,
       }));
     } else {

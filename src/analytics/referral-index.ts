@@ -3,7 +3,8 @@ import { parameterMarker } from "../db/bulk-insert";
 import { isPostgres } from "../db/data-source";
 import { revisionWatermark } from "../db/revision";
 import { ReferralListFilter } from "../referrals/referral.service";
-import { Attribution, attribute, CampaignMetrics, campaignMetrics } from "./attribution";
+import { Attribution, attribute, CampaignCounts, CampaignMetrics, campaignMetrics, GREETING_REPLY_WINDOW_MS } from "./attribution";
+import { GreetingStatus } from "../greetings/greeting.entity";
 import { bucketIndex } from "./buckets";
 
 export type IndexedField = "ref" | "campaign" | "channel" | "variant" | "source" | "platform" | "type";
@@ -17,6 +18,19 @@ const NEW_CHAT = 4;
  * walks the revision index even without statistics on the column; for larger reads it sorted the whole table.
  */
 const CHUNK = 5_000;
+
+/**
+ * Each referral's PUBLISHED greetings, and how many of them were answered: an inbound message of the chat within
+ * GREETING_REPLY_WINDOW_MS from when the greeting's message was sent (Postproxy's message.sent time; if only its
+ * delivery or reading was reported, that time).
+ */
+const GREETING_COUNTS = `
+  (SELECT COUNT(*) FROM greeting g WHERE g.referral_id = r.id AND g.status = '${GreetingStatus.PUBLISHED}') AS greetings_sent,
+  (SELECT COUNT(*) FROM greeting g JOIN message o ON o.id = g.postproxy_message_id
+   WHERE g.referral_id = r.id AND g.status = '${GreetingStatus.PUBLISHED}' AND EXISTS (
+     SELECT 1 FROM message i WHERE i.chat_id = g.chat_id AND i.direction = 'inbound'
+       AND i.posted_at >= COALESCE(o.sent_at, o.delivered_at, o.read_at)
+       AND i.posted_at < COALESCE(o.sent_at, o.delivered_at, o.read_at) + ${GREETING_REPLY_WINDOW_MS})) AS greeting_replies`;
 
 /** Distinct strings by number, 0 standing for null, so each referral keeps numbers rather than strings. */
 class Dictionary {
@@ -54,6 +68,8 @@ interface StoredRow {
   last_touch_reply_at: number | string | null;
   is_first_touch: boolean | number;
   is_new_chat: boolean | number;
+  greetings_sent: number | string;
+  greeting_replies: number | string;
 }
 
 /** Epoch milliseconds, from inclusive, to exclusive. */
@@ -85,6 +101,8 @@ export interface Tally {
   referrals: Int32Array;
   conversions: Int32Array;
   newChats: Int32Array;
+  greetingsSent: Int32Array;
+  greetingReplies: Int32Array;
 }
 
 /** Groups of a selection: each selected referral's group (-1 for none), and how many groups there are. */
@@ -107,6 +125,8 @@ export class ReferralIndex {
   private firstReplyAt = new Float64Array(0);
   private lastTouchReplyAt = new Float64Array(0);
   private chat = new Int32Array(0);
+  private greetingsSent = new Int32Array(0);
+  private greetingReplies = new Int32Array(0);
   private codes = Object.fromEntries(FIELDS.map((field) => [field, new Int32Array(0)])) as Record<IndexedField, Int32Array>;
   private readonly dictionaries = Object.fromEntries(FIELDS.map((field) => [field, new Dictionary()])) as Record<IndexedField, Dictionary>;
   private readonly chats = new Dictionary();
@@ -157,7 +177,7 @@ export class ReferralIndex {
     const read = (runner: DataSource | EntityManager): Promise<StoredRow[]> =>
       runner.query(
         `SELECT r.id, r.revision, r.chat_id, c.platform, r.ref, r.campaign, r.channel, r.variant, r.source, r.type, r.received_at,
-           r.first_reply_at, r.last_touch_reply_at, r.is_first_touch, r.is_new_chat
+           r.first_reply_at, r.last_touch_reply_at, r.is_first_touch, r.is_new_chat, ${GREETING_COUNTS}
          FROM referral r LEFT JOIN chat c ON c.id = r.chat_id
          WHERE r.revision >= ${marker(1)} AND (r.revision, r.id) > (${marker(2)}, ${marker(3)}) ORDER BY r.revision, r.id LIMIT ${CHUNK}`,
         [revision, revision, id],
@@ -179,6 +199,8 @@ export class ReferralIndex {
     this.firstReplyAt[id] = row.first_reply_at === null ? NaN : Number(row.first_reply_at);
     this.lastTouchReplyAt[id] = row.last_touch_reply_at === null ? NaN : Number(row.last_touch_reply_at);
     this.chat[id] = this.chats.code(row.chat_id);
+    this.greetingsSent[id] = Number(row.greetings_sent);
+    this.greetingReplies[id] = Number(row.greeting_replies);
     for (const field of FIELDS) this.codes[field][id] = this.dictionaries[field].code(row[field]);
     this.end = Math.max(this.end, id + 1);
   }
@@ -196,6 +218,8 @@ export class ReferralIndex {
     this.firstReplyAt = grow(this.firstReplyAt);
     this.lastTouchReplyAt = grow(this.lastTouchReplyAt);
     this.chat = grow(this.chat);
+    this.greetingsSent = grow(this.greetingsSent);
+    this.greetingReplies = grow(this.greetingReplies);
     this.codes = Object.fromEntries(FIELDS.map((field) => [field, grow(this.codes[field])])) as Record<IndexedField, Int32Array>;
     this.capacity = capacity;
   }
@@ -294,25 +318,30 @@ export class ReferralIndex {
   }
 
   /** Each group's counts: what ordering by a count needs, at a fraction of the cost of metrics(). */
-  tally({ newChat, seconds }: Selected, { groupOf, count }: Grouping): Tally {
+  tally({ ids, newChat, seconds }: Selected, { groupOf, count }: Grouping): Tally {
     const referrals = new Int32Array(count);
     const conversions = new Int32Array(count);
     const newChats = new Int32Array(count);
+    const greetingsSent = new Int32Array(count);
+    const greetingReplies = new Int32Array(count);
     for (let i = 0; i < groupOf.length; i++) {
       const g = groupOf[i];
       if (g < 0) continue;
       referrals[g]++;
       newChats[g] += newChat[i];
       if (!Number.isNaN(seconds[i])) conversions[g]++;
+      greetingsSent[g] += this.greetingsSent[ids[i]];
+      greetingReplies[g] += this.greetingReplies[ids[i]];
     }
-    return { referrals, conversions, newChats };
+    return { referrals, conversions, newChats, greetingsSent, greetingReplies };
   }
 
   /** The metrics of each group (campaignMetrics in attribution.ts): counts, exact unique chats and percentiles. */
   metrics(selected: Selected, grouping: Grouping): CampaignMetrics[] {
     const { ids, chats: chatOf, seconds } = selected;
     const { groupOf, count } = grouping;
-    const { referrals, conversions, newChats } = this.tally(selected, grouping);
+    const tally = this.tally(selected, grouping);
+    const { referrals, conversions } = tally;
     // Each group's chats and seconds, side by side in one array each (a counting sort by group).
     const chatStart = starts(referrals);
     const secondsStart = starts(conversions);
@@ -335,11 +364,20 @@ export class ReferralIndex {
         uniqueChats++;
       }
       const groupSeconds = times.subarray(secondsStart[g], secondsStart[g + 1]);
-      return campaignMetrics({ referrals: referrals[g], uniqueChats, newChats: newChats[g], conversions: conversions[g] }, (position) =>
-        nthSmallest(groupSeconds, position),
-      );
+      return campaignMetrics({ ...countsOf(tally, g), uniqueChats }, (position) => nthSmallest(groupSeconds, position));
     });
   }
+}
+
+/** Group g's counts in a tally. */
+export function countsOf(tally: Tally, g: number): Omit<CampaignCounts, "uniqueChats"> {
+  return {
+    referrals: tally.referrals[g],
+    newChats: tally.newChats[g],
+    conversions: tally.conversions[g],
+    greetingsSent: tally.greetingsSent[g],
+    greetingReplies: tally.greetingReplies[g],
+  };
 }
 
 /**

@@ -8,7 +8,7 @@ import { loadConfig } from "../config/config";
 import { openStore } from "../db/data-source";
 import { FakePostproxy } from "../postproxy/fake-postproxy";
 import { signatureHeader } from "../webhooks/signature";
-import { seedEvents } from "./seed-events";
+import { message, SeedEvent, seedEvents } from "./seed-events";
 
 // `npm run demo`: refgraph on a fresh SQLite file with the fake Postproxy, fed a day of signed webhook traffic in
 // seconds, with a greeting rule at work; then three example queries and their answers. It keeps running for more
@@ -38,9 +38,12 @@ const EXAMPLES: [string, string][] = [
 }`,
   ],
   [
-    "Greetings the rule sent through Postproxy:",
+    "Greetings the rule sent through Postproxy, and which campaigns' greetings get answers:",
     `{
-  greetings(first: 3) { totalCount edges { node { status body referral { ref } sentAt } } }
+  greetings(first: 2) { totalCount edges { node { status body referral { ref } sentAt } } }
+  campaignStats(groupBy: [CAMPAIGN], range: LAST_24H, orderBy: { field: GREETINGS_SENT, direction: DESC }, first: 3) {
+    rows { key { campaign } metrics { referrals greetingsSent greetingReplies } }
+  }
 }`,
   ],
 ];
@@ -83,7 +86,7 @@ async function main(exitAfterAnswers: boolean): Promise<void> {
   try {
     await graphql(RULE);
     const started = Date.now();
-    const delivered = await feed(url, secret);
+    let delivered = await feed(url, secret, [...seedEvents({ referrals: 600, chats: 200, refs: 40, days: 1, seed: 42, end: new Date() })]);
     // The rule's greetings go out through the worker; Postproxy's message.sent webhooks follow.
     const unsettled = `{ queued: greetings(filter: { status: QUEUED }) { totalCount } pending: greetings(filter: { status: PENDING }) { totalCount } }`;
     for (let waited = 0; waited < 20_000; waited += 250) {
@@ -91,6 +94,23 @@ async function main(exitAfterAnswers: boolean): Promise<void> {
       if (queued.totalCount + pending.totalCount === 0) break;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
+    // Every second greeted person answers.
+    const greeted = (await graphql(`{ greetings(first: 100, filter: { status: PUBLISHED }) { edges { node { chat { id } } } } }`)) as {
+      greetings: { edges: { node: { chat: { id: string } } }[] };
+    };
+    const now = Date.now();
+    delivered += await feed(
+      url,
+      secret,
+      greeted.greetings.edges
+        .filter((_, i) => i % 2 === 0)
+        .map(({ node }, i) => ({
+          body: { id: `evt_demo_reply_${i}`, object: "event", type: "message.received", created_at: new Date(now).toISOString(), data: { message: message(`msg_demo_reply_${i}`, node.chat.id, "Yes please!", now) } },
+          chatId: node.chat.id,
+          deliveryId: `dlv_demo_reply_${i}`,
+          receivedAt: new Date(now),
+        })),
+    );
     console.log(`refgraph demo: ${delivered} signed webhooks from the fake Postproxy in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     for (const [question, query] of EXAMPLES) console.log(`# ${question}\n${query}\n${JSON.stringify(await graphql(query), null, 2)}\n`);
     console.log(`GraphQL: ${url}/graphql\nAPI key: ${adminKey}  (send it as "Authorization: Bearer <key>")`);
@@ -104,9 +124,8 @@ async function main(exitAfterAnswers: boolean): Promise<void> {
   }
 }
 
-/** A day of traffic (600 referrals in 200 chats, both platforms, replies) posted as Postproxy would, 16 at a time. */
-async function feed(url: string, secret: string): Promise<number> {
-  const events = [...seedEvents({ referrals: 600, chats: 200, refs: 40, days: 1, seed: 42, end: new Date() })];
+/** Posts the events as Postproxy would, signed, 16 at a time. */
+async function feed(url: string, secret: string, events: SeedEvent[]): Promise<number> {
   let next = 0;
   const post = async () => {
     for (let i = next++; i < events.length; i = next++) {

@@ -193,7 +193,8 @@ function referral(chatId: string, chat: number, chatCreatedAt: number, spec: Ref
   };
 }
 
-function message(id: string, chatId: string, body: string, at: number) {
+/** A message.received event's message. */
+export function message(id: string, chatId: string, body: string, at: number) {
   return { id, chat_id: chatId, direction: "inbound", status: "received", body, external_posted_at: iso(at), created_at: iso(at) };
 }
 

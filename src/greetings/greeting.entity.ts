@@ -45,6 +45,7 @@ export class Greeting {
   chatId: string;
 
   /** The chat's latest referral when the greeting was requested. */
+  @Index("IDX_greeting_referral")
   @Column({ name: "referral_id", type: "integer", nullable: true })
   referralId: number | null;
 

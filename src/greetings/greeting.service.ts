@@ -3,7 +3,9 @@ import { DataSource, EntityManager } from "typeorm";
 import { maySend } from "../chats/messaging-window";
 import { ChatService } from "../chats/chat.service";
 import { parameterMarker } from "../db/bulk-insert";
+import { isPostgres } from "../db/data-source";
 import { retryWhenBusy } from "../db/busy";
+import { revisionSql } from "../db/revision";
 import { Keyset, Page, PageArgs, paginate } from "../graphql/connection";
 import { badUserInput, notFound, RefgraphError } from "../errors";
 import { PostproxyClient } from "../postproxy/postproxy.client";
@@ -11,25 +13,60 @@ import { ReferralService } from "../referrals/referral.service";
 import { Greeting, GreetingStatus, GreetingTag } from "./greeting.entity";
 import { afterAttempt } from "./outbox";
 
+const ENDED = "m.status IN ('sent', 'delivered', 'read', 'failed')";
+
 /**
  * Settles PENDING greetings whose Postproxy message has reached its end, as `message.sent` (then delivered, read)
  * or `message.failed` recorded it: PUBLISHED, or FAILED with Postproxy's reason. Only the given messages when
  * `messageIds` is set (ingestion, an attempt), else every PENDING greeting (the worker's sweep, which also covers a
- * webhook that committed while the greeting's attempt was still recording its message id).
+ * webhook that committed while the greeting's attempt was still recording its message id). Their referrals are
+ * then restamped, so campaignStats' copy counts what was published.
  */
 export async function settleGreetings(runner: DataSource | EntityManager, messageIds?: string[]): Promise<void> {
-  if (messageIds?.length === 0) return;
+  if (runner instanceof DataSource) {
+    const ids =
+      messageIds ??
+      (await runner.query(`SELECT m.id FROM greeting JOIN message m ON m.id = greeting.postproxy_message_id WHERE greeting.status = '${GreetingStatus.PENDING}' AND ${ENDED}`)).map(
+        (row: { id: string }) => row.id,
+      );
+    // On SQLite this connection serves every read and must never hold a transaction open; as the restamp follows the
+    // settle, a crash between the two leaves only this process's copy behind, and a restart reads it afresh.
+    return isPostgres(runner) ? runner.transaction((manager) => settle(manager, ids)) : settle(runner, ids);
+  }
+  return settle(runner, messageIds ?? []);
+}
+
+async function settle(runner: DataSource | EntityManager, messageIds: string[]): Promise<void> {
+  if (messageIds.length === 0) return;
   const connection = runner instanceof DataSource ? runner : runner.connection;
   const marker = parameterMarker(connection);
-  const only = messageIds ? ` AND m.id IN (${messageIds.map((_, i) => marker(i + 1)).join(", ")})` : "";
+  const ids = messageIds.map((_, i) => marker(i + 1)).join(", ");
   await runner.query(
     `UPDATE greeting SET
        status = CASE WHEN m.status = 'failed' THEN '${GreetingStatus.FAILED}' ELSE '${GreetingStatus.PUBLISHED}' END,
        error = CASE WHEN m.status = 'failed' THEN COALESCE(m.error_message, 'Postproxy reported that the message failed') ELSE greeting.error END
-     FROM message m
-     WHERE m.id = greeting.postproxy_message_id AND greeting.status = '${GreetingStatus.PENDING}'
-       AND m.status IN ('sent', 'delivered', 'read', 'failed')${only}`,
-    messageIds ?? [],
+     FROM message m WHERE m.id = greeting.postproxy_message_id AND greeting.status = '${GreetingStatus.PENDING}' AND ${ENDED} AND m.id IN (${ids})`,
+    messageIds,
+  );
+  await runner.query(
+    `UPDATE referral SET revision = ${revisionSql(connection)} WHERE id IN (SELECT referral_id FROM greeting WHERE postproxy_message_id IN (${ids}))`,
+    messageIds,
+  );
+}
+
+/**
+ * Restamps the referrals of the chats' greetings that are or may become PUBLISHED, after messages in those chats:
+ * an inbound one may be a reply to a greeting (campaignStats' greetingReplies), an outbound one may be a greeting's
+ * message. Restamping not only PUBLISHED ones means a greeting settled by a transaction this one cannot see yet is
+ * covered too: its row was committed before it was sent, so long before any reply.
+ */
+export async function restampGreetedReferrals(manager: EntityManager, chatIds: string[], revision: number): Promise<void> {
+  if (chatIds.length === 0) return;
+  const marker = parameterMarker(manager.connection);
+  await manager.query(
+    `UPDATE referral SET revision = ${revision} WHERE id IN (SELECT referral_id FROM greeting
+       WHERE chat_id IN (${chatIds.map((_, i) => marker(i + 1)).join(", ")}) AND status NOT IN ('${GreetingStatus.FAILED}', '${GreetingStatus.SKIPPED}'))`,
+    chatIds,
   );
 }
 

@@ -26,6 +26,8 @@ export interface FakePostproxyOptions {
   webhookSecret?: string;
   /** How long after accepting a message its webhook is delivered (default 20 ms). */
   deliveryDelayMs?: number;
+  /** When set, a send is answered only this long after its webhook was delivered: Postproxy's webhook may overtake its 202. */
+  answerAfterWebhookMs?: number;
 }
 
 /** One accepted send: the Message as answered, and what the webhook later said. */
@@ -138,17 +140,20 @@ export class FakePostproxy {
         idempotencyKey: key ?? randomUUID(),
       };
       this.messages.set(message.idempotencyKey, message);
-      answer(202, messageJson(message));
-      this.schedule(message);
+      const accepted = messageJson(message);
+      const delivery = this.schedule(message);
+      const { answerAfterWebhookMs } = this.options;
+      if (answerAfterWebhookMs !== undefined) await delivery.then(() => new Promise((resolve) => setTimeout(resolve, answerAfterWebhookMs)));
+      answer(202, accepted);
     } finally {
       if (key) this.inFlight.delete(key);
     }
   }
 
   /** Later, as Postproxy does: the outcome of the send, as a signed webhook. */
-  private schedule(message: FakeMessage): void {
+  private schedule(message: FakeMessage): Promise<void> {
     const { webhookUrl, webhookSecret, deliveryDelayMs = 20 } = this.options;
-    if (!webhookUrl) return;
+    if (!webhookUrl) return Promise.resolve();
     const delivery = new Promise<void>((resolve) => setTimeout(resolve, deliveryDelayMs)).then(async () => {
       const failure = this.failingChats.get(message.chat_id);
       Object.assign(message, failure ? { status: "failed", error_message: failure } : { status: "published" });
@@ -168,6 +173,7 @@ export class FakePostproxy {
     });
     this.pending.add(delivery);
     void delivery.finally(() => this.pending.delete(delivery));
+    return delivery;
   }
 }
 

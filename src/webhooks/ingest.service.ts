@@ -5,7 +5,7 @@ import { mergeMessage } from "../chats/message-state";
 import { Message } from "../chats/message.entity";
 import { retryWhenBusy } from "../db/busy";
 import { isPostgres } from "../db/data-source";
-import { settleGreetings } from "../greetings/greeting.service";
+import { restampGreetedReferrals, settleGreetings } from "../greetings/greeting.service";
 import { GreetingRule } from "../greetings/greeting-rule.entity";
 import { queueRuleGreetings } from "../greetings/rule-greetings";
 import { bulkInsert, overwriteOnConflict } from "../db/bulk-insert";
@@ -135,6 +135,7 @@ export class IngestService {
       upsertReferrals(manager, referralChanges.rows, revision),
       markDisplacedFirsts(manager, referralChanges.displacedFirsts, revision),
       restampReferralsOf(manager, replatformed.map((chat) => chat.id), revision),
+      restampGreetedReferrals(manager, [...new Set(applied.flatMap((i) => (i.message ? [i.message.chatId] : [])))], revision),
       ...[...repeats].map(([id, count]) =>
         manager.createQueryBuilder().update(WebhookEvent).set({ duplicates: () => `duplicates + ${count}` }).where("id = :id", { id }).execute(),
       ),

@@ -114,6 +114,9 @@ function expected(steps: Step[], now: number, q: Query) {
         silentReferrals: g.referrals - seconds.length,
         medianSecondsToFirstMessage: percentile(seconds.length, 50, at),
         p90SecondsToFirstMessage: percentile(seconds.length, 90, at),
+        // These histories have no greetings (test/analytics/greeting-metrics.http.test.ts has them).
+        greetingsSent: 0,
+        greetingReplies: 0,
       },
     };
   });
@@ -141,7 +144,7 @@ test("campaignStats equals the definitions applied to the raw events, for any mo
           campaignStats(groupBy: $groupBy, interval: $interval, timezone: $timezone, attribution: $attribution, conversionWindowHours: $hours,
             from: $from, to: $to, orderBy: $orderBy, first: $first) {
             rows { key { ref campaign channel variant bucket } metrics { referrals uniqueChats newChats returningChats conversions
-              conversionRate silentReferrals medianSecondsToFirstMessage p90SecondsToFirstMessage } } } }`,
+              conversionRate silentReferrals medianSecondsToFirstMessage p90SecondsToFirstMessage greetingsSent greetingReplies } } } }`,
         { groupBy: q.groupBy, interval: q.interval, timezone: q.timeZone, attribution: q.attribution, hours: q.windowHours, from, to, orderBy: q.orderBy, first: q.first },
       );
       expect(body.errors).toBeUndefined();

@@ -139,7 +139,7 @@ describe("GET /exports/referrals.csv", () => {
 describe("GET /exports/campaign-stats.csv", () => {
   const STATS_HEADER =
     "ref,campaign,channel,variant,source,platform,type,bucket,referrals,unique_chats,new_chats,returning_chats,conversions," +
-    "conversion_rate,silent_referrals,median_seconds_to_first_message,p90_seconds_to_first_message";
+    "conversion_rate,silent_referrals,median_seconds_to_first_message,p90_seconds_to_first_message,greetings_sent,greeting_replies";
   const DAY = 24 * HOUR;
   let server: TestServer;
   const stats = async (query: string) => {
@@ -167,7 +167,7 @@ describe("GET /exports/campaign-stats.csv", () => {
     expect(rows[0]).toEqual({
       ref: "c=summer--ch=bio--v=a", campaign: "", channel: "", variant: "", source: "", platform: "", type: "", bucket: "",
       referrals: "1", unique_chats: "1", new_chats: "1", returning_chats: "0", conversions: "1", conversion_rate: "1",
-      silent_referrals: "0", median_seconds_to_first_message: "30", p90_seconds_to_first_message: "30",
+      silent_referrals: "0", median_seconds_to_first_message: "30", p90_seconds_to_first_message: "30", greetings_sent: "0", greeting_replies: "0",
     });
   });
 

@@ -25,6 +25,10 @@ test("the demo feeds signed traffic through the fake Postproxy and answers its t
   expect(stats.campaignStats.rows.length).toBeGreaterThan(0);
   expect(chats.chats.edges[0].node.referrals.totalCount).toBeGreaterThan(0);
   expect(greetings.greetings.totalCount).toBeGreaterThan(0);
+  // Every second greeted person answered: campaigns with greetings show replies.
+  const greeted = greetings.campaignStats.rows.filter((row: any) => row.metrics.greetingsSent > 0);
+  expect(greeted.length).toBeGreaterThan(0);
+  expect(greeted.some((row: any) => row.metrics.greetingReplies > 0)).toBe(true);
   for (const { node } of greetings.greetings.edges) {
     expect(node.status).toBe("PUBLISHED");
     expect(node.body).toMatch(/^Hi [A-Z][a-z]+ [A-Z][a-z]+! Thanks for your interest in \S+\. How can we help\?$/);
