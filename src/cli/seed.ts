@@ -26,10 +26,12 @@ export function seedOptions(values: Record<string, string | boolean | undefined>
   if (Number.isNaN(end.getTime())) throw new UsageError(`--end must be an ISO-8601 time such as 2026-11-01T00:00:00Z (got ${String(values.end)})`);
   return { referrals, chats, refs: integer("refs", 1, 1_000_000), days: integer("days", 1, 3650), seed: integer("seed", 0, 2 ** 32 - 1, 1), end };
 }
-// Transactions this large amortise each statement's and commit's fixed cost over thousands of events (the server
-// keeps its own, smaller batches). On PostgreSQL a batch takes an advisory lock per event, chat and message, and
-// the server's lock table holds about 6,400 by default, so batches stay smaller there.
-const batchSize = (db: DataSource) => (db.options.type === "postgres" ? 1024 : 8192);
+// Transactions this large amortise each statement's and commit's fixed cost over thousands of events, and write each
+// index page a batch touches once for many events (the server keeps its own, smaller batches). On SQLite the batch
+// binds at most two values per event in one statement, under its 32,766; a batch over any limit is applied one
+// event at a time instead. On PostgreSQL a batch takes an advisory lock per event, chat and message, and the
+// server's lock table holds about 6,400 by default, so batches stay smaller there.
+const batchSize = (db: DataSource) => (db.options.type === "postgres" ? 1024 : 16_000);
 
 /** Feeds the seed events to ingestion as deliveries, a bounded number in flight; returns the summary line. */
 export async function seedDatabase(db: DataSource, config: Readonly<Config>, options: SeedOptions, progress: (line: string) => void): Promise<string> {
