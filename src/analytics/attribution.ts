@@ -91,7 +91,9 @@ export function percentilePosition(n: number, percent: number): { below: number;
 export function percentile(count: number, percent: number, valueAt: (position: number) => number): number | null {
   if (count === 0) return null;
   const { below, above, fraction } = percentilePosition(count, percent);
-  return valueAt(below) + (valueAt(above) - valueAt(below)) * fraction;
+  // Each valueAt may be a selection over all the values: ask for each position once.
+  const low = valueAt(below);
+  return above === below ? low : low + (valueAt(above) - low) * fraction;
 }
 
 /** What campaignStats reports for a set of counted referrals. */

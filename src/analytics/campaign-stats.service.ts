@@ -181,9 +181,10 @@ export class CampaignStatsService {
     const bucketed = this.index.metrics(selected, { groupOf, count: chosen.length * starts.length });
     return {
       totals,
-      rows: chosen.flatMap((g, i) =>
-        starts.map((start, b) => ({ key: { ...keyOf(g.values), bucket: new Date(start) }, metrics: bucketed[i * starts.length + b] })),
-      ),
+      rows: chosen.flatMap((g, i) => {
+        const key = keyOf(g.values);
+        return starts.map((start, b) => ({ key: { ...key, bucket: new Date(start) }, metrics: bucketed[i * starts.length + b] }));
+      }),
     };
   }
 

@@ -314,7 +314,9 @@ export class ReferralIndex {
 
   /** Which of the ascending bucket `starts` each selected referral falls in. */
   buckets({ ids }: Selected, starts: number[]): Int32Array {
-    return ids.map((id) => bucketIndex(starts, this.receivedAt[id]));
+    const bucketOf = new Int32Array(ids.length);
+    for (let i = 0; i < ids.length; i++) bucketOf[i] = bucketIndex(starts, this.receivedAt[ids[i]]);
+    return bucketOf;
   }
 
   /** Each group's counts: what ordering by a count needs, at a fraction of the cost of metrics(). */
