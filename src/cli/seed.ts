@@ -27,9 +27,9 @@ export function seedOptions(values: Record<string, string | boolean | undefined>
   return { referrals, chats, refs: integer("refs", 1, 1_000_000), days: integer("days", 1, 3650), seed: integer("seed", 0, 2 ** 32 - 1, 1), end };
 }
 // Transactions this large amortise each statement's and commit's fixed cost over thousands of events, and write each
-// index page a batch touches once for many events (the server keeps its own, smaller batches). On SQLite the batch
-// binds at most two values per event in one statement, under its 32,766; a batch over any limit is applied one
-// event at a time instead. On PostgreSQL a batch takes an advisory lock per event, chat and message, and the
+// index page a batch touches once for many events (the server keeps its own, smaller batches). SQLite takes at most
+// 32,766 values in one statement, and the reads of every batch bind one or two per event; a batch over the limit is
+// applied one event at a time instead. On PostgreSQL a batch takes an advisory lock per event, chat and message, and the
 // server's lock table holds about 6,400 by default, so batches stay smaller there.
 const batchSize = (db: DataSource) => (db.options.type === "postgres" ? 1024 : 16_000);
 
