@@ -2,9 +2,9 @@ import { DataSource, EntityManager } from "typeorm";
 import { parameterMarker } from "../db/bulk-insert";
 import { isPostgres } from "../db/data-source";
 import { revisionWatermark } from "../db/revision";
+import { GreetingStatus } from "../greetings/greeting.entity";
 import { ReferralListFilter } from "../referrals/referral.service";
 import { Attribution, attribute, CampaignCounts, CampaignMetrics, campaignMetrics, GREETING_REPLY_WINDOW_MS } from "./attribution";
-import { GreetingStatus } from "../greetings/greeting.entity";
 import { bucketIndex } from "./buckets";
 
 export type IndexedField = "ref" | "campaign" | "channel" | "variant" | "source" | "platform" | "type";
