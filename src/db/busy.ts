@@ -1,3 +1,6 @@
+import { DataSource, EntityManager } from "typeorm";
+import { isPostgres } from "./data-source";
+
 /**
  * Runs `work` again when SQLite reports the database busy. Two connections write to one SQLite file (ingestion's
  * writer, and the greetings' single statements on the other connection; the CLI too), and in WAL mode a
@@ -12,5 +15,28 @@ export async function retryWhenBusy<T>(work: () => Promise<T>, attempts = 8): Pr
       if ((error as { code?: string }).code !== "SQLITE_BUSY" || attempt >= attempts) throw error;
       await new Promise((resolve) => setTimeout(resolve, attempt * 10 * Math.random()));
     }
+  }
+}
+
+/**
+ * A write transaction. On SQLite it begins IMMEDIATE: it takes the write lock before it reads, waiting (the busy
+ * timeout) while another connection writes, where a transaction that had read first would be refused at its first
+ * write whenever that connection committed meanwhile, however often it was tried again.
+ */
+export async function writeTransaction<T>(db: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  if (isPostgres(db)) return db.transaction(work);
+  const runner = db.createQueryRunner();
+  try {
+    await runner.query("BEGIN IMMEDIATE");
+    try {
+      const result = await work(runner.manager);
+      await runner.query("COMMIT");
+      return result;
+    } catch (error) {
+      await runner.query("ROLLBACK").catch(() => undefined);
+      throw error;
+    }
+  } finally {
+    await runner.release();
   }
 }

@@ -3,7 +3,7 @@ import { mergeChat } from "../chats/chat-state";
 import { Chat } from "../chats/chat.entity";
 import { mergeMessage } from "../chats/message-state";
 import { Message } from "../chats/message.entity";
-import { retryWhenBusy } from "../db/busy";
+import { retryWhenBusy, writeTransaction } from "../db/busy";
 import { isPostgres } from "../db/data-source";
 import { restampGreetedReferrals, settleGreetings } from "../greetings/greeting.service";
 import { GreetingRule } from "../greetings/greeting-rule.entity";
@@ -71,8 +71,8 @@ export class IngestService {
 
   private async commit(batch: Delivery[]): Promise<IngestOutcome[]> {
     try {
-      // Another connection may have written meanwhile (see retryWhenBusy): the whole batch runs again.
-      return await retryWhenBusy(() => this.db.transaction((manager) => this.apply(manager, batch)));
+      // Should the busy timeout run out while another connection writes, the whole batch runs again.
+      return await retryWhenBusy(() => writeTransaction(this.db, (manager) => this.apply(manager, batch)));
     } catch (error) {
       if (batch.length === 1) return [await this.recordFailure(batch[0], error)];
       // One event that cannot be applied must not take the rest of its batch down with it.
@@ -180,7 +180,7 @@ export class IngestService {
     this.options.onFailure(delivery.envelope.id, error);
     const reason = `applying the event failed: ${error instanceof Error ? error.message : String(error)}`;
     const row = this.inboxRow(delivery, { status: WebhookEventStatus.FAILED, error: reason });
-    await this.db.transaction(async (manager) => {
+    await writeTransaction(this.db, async (manager) => {
       if (delivery.replayOf) await manager.update(WebhookEvent, { id: row.id }, { error: reason });
       else await bulkInsert(manager, WebhookEvent, [row], "ON CONFLICT (id) DO NOTHING");
     });
