@@ -3,8 +3,9 @@ import { isPostgres } from "./data-source";
 
 /**
  * Runs `work` again when SQLite reports the database busy. Two connections write to one SQLite file (ingestion's
- * writer, and the greetings' single statements on the other connection; the CLI too), and in WAL mode a
- * transaction that read before another connection's commit is refused at its first write, without waiting.
+ * writer, and the greetings' single statements on the other connection; the CLI too): in WAL mode a statement or
+ * transaction that read before another connection's commit is refused at its first write, without waiting
+ * (ingestion avoids that with writeTransaction), and any write is refused once the busy timeout runs out.
  * PostgreSQL never answers SQLITE_BUSY, so there it runs once.
  */
 export async function retryWhenBusy<T>(work: () => Promise<T>, attempts = 8): Promise<T> {
