@@ -55,6 +55,8 @@ async function startServer({ databaseUrl, secret, adminKey, cwd }) {
   }
   return {
     url,
+    /** The server's process id, to read its memory from /proc or to kill it when it stops answering. */
+    pid: child.pid,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill("SIGTERM");
