@@ -22,6 +22,7 @@ import { PostproxyClient } from "./postproxy/postproxy.client";
 import { queryLimitsPlugin } from "./graphql/limits";
 import { buildRefgraphSchema } from "./graphql/schema";
 import { ReferralService } from "./referrals/referral.service";
+import { answerClientError, errorAnswers } from "./server/error-answers";
 import { IngestService } from "./webhooks/ingest.service";
 import { sendError, webhookRoutes } from "./webhooks/webhook.route";
 import { WebhookEventService } from "./webhooks/webhook-event.service";
@@ -45,7 +46,14 @@ export const loggerOptions = (level: string) => ({
 /** Builds the whole server without listening: main.ts listens, tests listen on port 0. */
 export async function buildApp(config: Readonly<Config>, store: Store, options: AppOptions = {}): Promise<FastifyInstance> {
   const now = options.now ?? (() => new Date());
-  const app = Fastify({ logger: loggerOptions(config.logLevel), forceCloseConnections: "idle" });
+  const app = Fastify({
+    logger: loggerOptions(config.logLevel),
+    forceCloseConnections: "idle",
+    // errorAnswers answers the requests that arrive while closing, and answerClientError Node's parse errors.
+    return503OnClosing: false,
+    clientErrorHandler: answerClientError,
+  });
+  errorAnswers(app);
   const ingest = new IngestService(store.writer, {
     storeMessageBodies: config.storeMessageBodies,
     grammar: config.grammar,
@@ -69,13 +77,6 @@ export async function buildApp(config: Readonly<Config>, store: Store, options: 
   };
   const callerOf = async (authorization: string | undefined) =>
     !config.adminKey && !authorization ? OPEN_ACCESS : await services.apiKeys.authenticate(authorization);
-
-  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
-    if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") return sendError(reply, "PAYLOAD_TOO_LARGE", "Body is over 1 MiB.");
-    if (error.statusCode && error.statusCode < 500) return reply.code(error.statusCode).send({ error: error.message });
-    request.log.error({ err: error }, "request failed");
-    return sendError(reply, "INTERNAL_SERVER_ERROR", "Internal server error.");
-  });
   const greetingWorker = new GreetingWorker(services.greetings, now, options.greetingRetryIntervalMs ?? 1000, (error) =>
     app.log.error({ err: error }, "retrying greetings failed; the next turn tries again"),
   );
