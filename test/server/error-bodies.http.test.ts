@@ -88,6 +88,17 @@ describe("Fastify's own answers carry { error, code }", () => {
   });
 });
 
+test("a request over a rate limit answers 429 RATE_LIMITED with Retry-After", async () => {
+  const server = await startServer({ RATE_LIMIT_PER_ADDRESS: "1" });
+  try {
+    expect((await server.graphql("{ __typename }", undefined, null)).status).toBe(401);
+    const over = await answer(await fetch(`${server.url}/exports/referrals.csv`), "retry-after");
+    expect(over).toEqual({ status: 429, headers: { "retry-after": expect.stringMatching(/^\d+$/) }, body: errorBody("RATE_LIMITED") });
+  } finally {
+    await server.close();
+  }
+});
+
 test("any other 4xx Fastify raises answers BAD_REQUEST; the statuses refgraph knows keep their code", () => {
   expect(codeOfClientStatus(406)).toBe("BAD_REQUEST");
   expect(codeOfClientStatus(404)).toBe("NOT_FOUND");
