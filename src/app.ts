@@ -88,7 +88,7 @@ export async function buildApp(config: Readonly<Config>, store: Store, options: 
   };
 
   const limits = await rateLimits(app, { perKey: config.rateLimitPerKey, perAddress: config.rateLimitPerAddress, callerOf });
-  // Counted before anything else runs for them, so a flood without a valid key is refused before it is authenticated.
+  // A root hook runs before the exports' own 401, so requests without a valid key count against their address.
   app.addHook("onRequest", async (request, reply) => {
     const route = request.routeOptions.url ?? "";
     if (request.method !== "OPTIONS" && (route === "/graphql" || route.startsWith("/exports/"))) await limits.byCaller(request, reply);
