@@ -2,7 +2,7 @@ import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/disabled";
 import fastifyApollo, { fastifyApolloDrainPlugin } from "@as-integrations/fastify";
 import cors from "@fastify/cors";
-import Fastify, { FastifyInstance } from "fastify";
+import Fastify, { FastifyInstance, FastifyRequest } from "fastify";
 import { GraphQLFormattedError } from "graphql";
 import { CampaignStatsService } from "./analytics/campaign-stats.service";
 import { exportRoutes } from "./analytics/exports.route";
@@ -22,6 +22,8 @@ import { PostproxyClient } from "./postproxy/postproxy.client";
 import { queryLimitsPlugin } from "./graphql/limits";
 import { buildRefgraphSchema } from "./graphql/schema";
 import { ReferralService } from "./referrals/referral.service";
+import { answerClientError, errorAnswers } from "./server/error-answers";
+import { rateLimits } from "./server/rate-limits";
 import { IngestService } from "./webhooks/ingest.service";
 import { sendError, webhookRoutes } from "./webhooks/webhook.route";
 import { WebhookEventService } from "./webhooks/webhook-event.service";
@@ -45,7 +47,15 @@ export const loggerOptions = (level: string) => ({
 /** Builds the whole server without listening: main.ts listens, tests listen on port 0. */
 export async function buildApp(config: Readonly<Config>, store: Store, options: AppOptions = {}): Promise<FastifyInstance> {
   const now = options.now ?? (() => new Date());
-  const app = Fastify({ logger: loggerOptions(config.logLevel), forceCloseConnections: "idle" });
+  const app = Fastify({
+    logger: loggerOptions(config.logLevel),
+    forceCloseConnections: "idle",
+    trustProxy: config.trustedProxies,
+    // errorAnswers answers the requests that arrive while closing, and answerClientError Node's parse errors.
+    return503OnClosing: false,
+    clientErrorHandler: answerClientError,
+  });
+  errorAnswers(app);
   const ingest = new IngestService(store.writer, {
     storeMessageBodies: config.storeMessageBodies,
     grammar: config.grammar,
@@ -67,14 +77,21 @@ export async function buildApp(config: Readonly<Config>, store: Store, options: 
     greetings: new GreetingService(store.reader, postproxy, chats, referrals),
     greetingRules: new GreetingRuleService(store.reader),
   };
-  const callerOf = async (authorization: string | undefined) =>
+  const authenticate = async (authorization: string | undefined) =>
     !config.adminKey && !authorization ? OPEN_ACCESS : await services.apiKeys.authenticate(authorization);
+  // The rate limits, GraphQL and the exports all ask who is calling: one lookup per request.
+  const callers = new WeakMap<FastifyRequest, Promise<Caller | null>>();
+  const callerOf = (request: FastifyRequest) => {
+    const caller = callers.get(request) ?? authenticate(request.headers.authorization);
+    callers.set(request, caller);
+    return caller;
+  };
 
-  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
-    if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") return sendError(reply, "PAYLOAD_TOO_LARGE", "Body is over 1 MiB.");
-    if (error.statusCode && error.statusCode < 500) return reply.code(error.statusCode).send({ error: error.message });
-    request.log.error({ err: error }, "request failed");
-    return sendError(reply, "INTERNAL_SERVER_ERROR", "Internal server error.");
+  const limits = await rateLimits(app, { perKey: config.rateLimitPerKey, perAddress: config.rateLimitPerAddress, callerOf });
+  // A root hook runs before the exports' own 401, so requests without a valid key count against their address.
+  app.addHook("onRequest", async (request, reply) => {
+    const route = request.routeOptions.url ?? "";
+    if (request.method !== "OPTIONS" && (route === "/graphql" || route.startsWith("/exports/"))) await limits.byCaller(request, reply);
   });
   const greetingWorker = new GreetingWorker(services.greetings, now, options.greetingRetryIntervalMs ?? 1000, (error) =>
     app.log.error({ err: error }, "retrying greetings failed; the next turn tries again"),
@@ -92,7 +109,7 @@ export async function buildApp(config: Readonly<Config>, store: Store, options: 
       return sendError(reply, "SERVICE_UNAVAILABLE", "The database did not answer.");
     }
   });
-  await app.register(webhookRoutes, { config, ingest });
+  await app.register(webhookRoutes, { config, ingest, limitBadSignatures: limits.byAddress });
 
   const schema = await buildRefgraphSchema();
   const apollo = new ApolloServer<Context>({
@@ -107,7 +124,7 @@ export async function buildApp(config: Readonly<Config>, store: Store, options: 
   const contextFor = (caller: Caller | null): Context => ({ caller, now: now(), services, loaders: createLoaders(services) });
   await app.register(fastifyApollo(apollo), {
     path: "/graphql",
-    context: async (request) => contextFor(await callerOf(request.headers.authorization)),
+    context: async (request) => contextFor(await callerOf(request)),
   });
   await app.register(exportRoutes, {
     exports: new ExportService(store.reader),

@@ -1,6 +1,6 @@
 import { pipeline, Readable } from "node:stream";
 import { stringify } from "csv-stringify";
-import { FastifyInstance, FastifyReply } from "fastify";
+import { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import {
   FormattedExecutionResult,
   getNullableType,
@@ -21,8 +21,8 @@ import { ExportRow, ExportService, REFERRAL_COLUMNS } from "./exports.service";
 
 export interface ExportRoutesOptions {
   exports: ExportService;
-  /** The caller behind an Authorization header, as GraphQL decides it; null to refuse. */
-  authenticate: (authorization: string | undefined) => Promise<Caller | null>;
+  /** The caller behind a request's Authorization header, as GraphQL decides it; null to refuse. */
+  authenticate: (request: FastifyRequest) => Promise<Caller | null>;
   schema: GraphQLSchema;
   /** Runs a GraphQL operation for the caller through the same pipeline as POST /graphql. */
   execute: (query: string, variables: Record<string, unknown>, caller: Caller) => Promise<FormattedExecutionResult>;
@@ -38,7 +38,7 @@ declare module "fastify" {
 export async function exportRoutes(app: FastifyInstance, { exports, authenticate, schema, execute }: ExportRoutesOptions) {
   app.decorateRequest("caller", null);
   app.addHook("onRequest", async (request) => {
-    request.caller = await authenticate(request.headers.authorization);
+    request.caller = await authenticate(request);
     if (!request.caller) throw unauthenticated();
   });
   // refgraph's own errors answer with their status and code; anything else goes on to the app's handler.

@@ -1,6 +1,7 @@
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, ValidateBy, validateSync } from "class-validator";
 import { DEFAULT_POSTPROXY_BASE_URL } from "../postproxy/postproxy.client";
 import { refGrammar, RefGrammar } from "../referrals/ref-grammar";
+import { trustProxy, TrustProxy } from "./trust-proxy";
 
 /** Every environment variable refgraph reads, with the one-line description README repeats. */
 export const CONFIG_VARIABLES = {
@@ -16,6 +17,9 @@ export const CONFIG_VARIABLES = {
   LOG_LEVEL: "fatal, error, warn, info (default), debug, trace or silent.",
   POSTPROXY_API_KEY: "Postproxy API key, for sending greetings (unset: sendGreeting answers POSTPROXY_NOT_CONFIGURED).",
   POSTPROXY_BASE_URL: "Postproxy's API (default https://api.postproxy.dev).",
+  RATE_LIMIT_PER_KEY: "Requests per minute per API key to /graphql and /exports, per instance (default 3000; 0 for no limit).",
+  RATE_LIMIT_PER_ADDRESS: "Requests per minute per client address without a valid API key, and webhooks with a bad signature, per instance (default 60; 0 for no limit).",
+  TRUST_PROXY: "Reverse proxies whose X-Forwarded-For names the client: true (any), a hop count, or comma-separated addresses or CIDR ranges (default off: X-Forwarded-For is ignored).",
   REF_GRAMMAR: "How refs are parsed into campaign, channel and variant: unset for key=value segments (c=summer--ch=bio--v=b), or a template such as {campaign}--{channel}--{variant}.",
 } as const;
 
@@ -76,6 +80,27 @@ export class Config {
   })
   refGrammar?: string;
 
+  @Min(0) @IsInt({ message: "must be a whole number of requests per minute" })
+  rateLimitPerKey: number;
+
+  @Min(0) @IsInt({ message: "must be a whole number of requests per minute" })
+  rateLimitPerAddress: number;
+
+  @IsOptional()
+  @ValidateBy({
+    name: "trustProxy",
+    validator: {
+      validate: (value: string) => typeof trustProxy(value) !== "string",
+      defaultMessage: (args) => `must be true, a hop count, or comma-separated addresses or CIDR ranges of your proxies: ${trustProxy(args?.value) as string}`,
+    },
+  })
+  trustProxy?: string;
+
+  /** Fastify's trustProxy as TRUST_PROXY sets it (valid once loadConfig has returned). */
+  get trustedProxies(): TrustProxy {
+    return trustProxy(this.trustProxy) as TrustProxy;
+  }
+
   /** The parser REF_GRAMMAR selects (valid once loadConfig has returned). */
   get grammar(): RefGrammar {
     return refGrammar(this.refGrammar) as RefGrammar;
@@ -98,6 +123,9 @@ const VARIABLE_OF = {
   nodeEnv: "NODE_ENV",
   logLevel: "LOG_LEVEL",
   refGrammar: "REF_GRAMMAR",
+  rateLimitPerKey: "RATE_LIMIT_PER_KEY",
+  rateLimitPerAddress: "RATE_LIMIT_PER_ADDRESS",
+  trustProxy: "TRUST_PROXY",
   postproxyApiKey: "POSTPROXY_API_KEY",
   postproxyBaseUrl: "POSTPROXY_BASE_URL",
 } as const satisfies Partial<Record<keyof Config, ConfigVariable>>;
@@ -122,6 +150,9 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     nodeEnv: env.NODE_ENV || "development",
     logLevel: env.LOG_LEVEL || "info",
     refGrammar: env.REF_GRAMMAR || undefined,
+    rateLimitPerKey: integer(env.RATE_LIMIT_PER_KEY) ?? 3000,
+    rateLimitPerAddress: integer(env.RATE_LIMIT_PER_ADDRESS) ?? 60,
+    trustProxy: env.TRUST_PROXY || undefined,
     postproxyApiKey: env.POSTPROXY_API_KEY || undefined,
     postproxyBaseUrl: env.POSTPROXY_BASE_URL || DEFAULT_POSTPROXY_BASE_URL,
   });

@@ -1,4 +1,4 @@
-import { FastifyInstance, FastifyReply } from "fastify";
+import { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { Config } from "../config/config";
 import { ERROR_CODES, ErrorCode } from "../errors";
 import { parseEnvelope } from "./envelope";
@@ -12,8 +12,18 @@ export function sendError(reply: FastifyReply, code: ErrorCode, message: string)
   return reply.code(ERROR_CODES[code].status).type("application/json; charset=utf-8").send({ error: message, code });
 }
 
-/** POST /webhooks/postproxy: verify on the raw bytes, parse, and answer 200 only once the event is committed. */
-export async function webhookRoutes(app: FastifyInstance, { config, ingest }: { config: Readonly<Config>; ingest: IngestService }) {
+export interface WebhookRoutesOptions {
+  config: Readonly<Config>;
+  ingest: IngestService;
+  /** Counts a badly signed delivery against its sender's address; throws RATE_LIMITED once over. */
+  limitBadSignatures: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+}
+
+/**
+ * POST /webhooks/postproxy: verify on the raw bytes, parse, and answer 200 only once the event is committed. Only
+ * badly signed deliveries are rate limited: Postproxy's retries of good ones must never pile up behind a limit.
+ */
+export async function webhookRoutes(app: FastifyInstance, { config, ingest, limitBadSignatures }: WebhookRoutesOptions) {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
 
@@ -28,7 +38,10 @@ export async function webhookRoutes(app: FastifyInstance, { config, ingest }: { 
         nowSeconds: Math.floor(receivedAt.getTime() / 1000),
         toleranceSeconds: config.webhookToleranceSeconds,
       });
-      if (!signature.ok) return sendError(reply, "INVALID_SIGNATURE", signature.reason);
+      if (!signature.ok) {
+        await limitBadSignatures(request, reply);
+        return sendError(reply, "INVALID_SIGNATURE", signature.reason);
+      }
     }
     const parsed = parseEnvelope(rawBody);
     if (!parsed.ok) return sendError(reply, "MALFORMED_EVENT", parsed.reason);
