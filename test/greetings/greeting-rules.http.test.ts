@@ -33,7 +33,9 @@ test("a rule is saved with its defaults and listed in the order rules are tried"
 
 test.each([
   [{ refPattern: "summer promo" }, "input.refPattern", "not ' '"],
-  [{ refPattern: "" }, "input.refPattern", "1 to 2083"],
+  [{ refPattern: "" }, "input.refPattern", "1 to 256"],
+  [{ refPattern: "x".repeat(257) }, "input.refPattern", "1 to 256"],
+  [{ refPattern: "a*".repeat(17) }, "input.refPattern", "at most 16 * (holds 17)"],
   [{ body: "Hi {{name}}" }, "input.body", "unknown placeholder {{name}}"],
   [{ body: "Hi {{ref" }, "input.body", "does not pair up"],
   [{ body: "" }, "input.body", "1 to 1000"],
@@ -49,6 +51,13 @@ test.each([
   expect(await rules()).toEqual(before);
 });
 
+test("a template with an open {{ and a long run of spaces is refused at once", async () => {
+  // The regexes that read templates were polynomial on runs of spaces: this one kept the process busy for minutes.
+  const { errors } = await create({ ...valid, body: `{{${" ".repeat(20_000)}` });
+  expect(errors[0].extensions.code).toBe("BAD_USER_INPUT");
+  expect(errors[0].message).toContain("input.body");
+});
+
 test("an update changes only the fields given, and is checked the same way; an unknown id is NOT_FOUND", async () => {
   const { id } = (await create({ ...valid, name: "To edit" })).data.createGreetingRule;
   const update = (input: Record<string, unknown>, ruleId = id) =>
@@ -56,6 +65,10 @@ test("an update changes only the fields given, and is checked the same way; an u
   const { body } = await update({ priority: 7, enabled: false });
   expect(body.data.updateGreetingRule).toMatchObject({ ...valid, name: "To edit", priority: 7, enabled: false });
   expect((await update({ body: "{{participant.email}}" })).body.errors[0]).toMatchObject({ extensions: { code: "BAD_USER_INPUT" }, message: expect.stringContaining("input.body") });
+  expect((await update({ refPattern: "*a".repeat(17) })).body.errors[0]).toMatchObject({
+    extensions: { code: "BAD_USER_INPUT" },
+    message: expect.stringContaining("input.refPattern"),
+  });
   expect((await update({ priority: 1 }, "no-such-rule")).body.errors[0].extensions.code).toBe("NOT_FOUND");
 });
 
