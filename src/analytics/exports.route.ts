@@ -48,20 +48,23 @@ export async function exportRoutes(app: FastifyInstance, { exports, authenticate
   });
 
   app.get("/exports/referrals.csv", async (request, reply) => {
-    const { from, to, ref, campaign } = queryParameters(request.query, ["from", "to", "ref", "campaign"]);
-    return sendCsv(reply, "referrals.csv", REFERRAL_COLUMNS, exports.referrals({ ...period(from, to), ref, campaign }));
+    const { from, to, ref, campaign, escapeFormulas } = queryParameters(request.query, ["from", "to", "ref", "campaign", ESCAPE_FORMULAS]);
+    const rows = exports.referrals({ ...period(from, to), ref, campaign });
+    return sendCsv(reply, "referrals.csv", REFERRAL_COLUMNS, rows, formulasEscaped(escapeFormulas));
   });
 
   const stats = campaignStatsQuery(schema);
   app.get("/exports/campaign-stats.csv", async (request, reply) => {
-    const result = await execute(stats.query, variablesOf(request.query as Record<string, string | string[]>, stats.args), request.caller!);
+    const { [ESCAPE_FORMULAS]: escapeFormulas, ...parameters } = request.query as Record<string, string | string[]>;
+    const escaped = formulasEscaped(escapeFormulas);
+    const result = await execute(stats.query, variablesOf(parameters, stats.args), request.caller!);
     const error = result.errors?.[0];
     if (error) {
       const code = String(error.extensions?.code);
       throw new RefgraphError(code in ERROR_CODES ? (code as ErrorCode) : "INTERNAL_SERVER_ERROR", error.message);
     }
     const { rows } = result.data!.campaignStats as { rows: { key: ExportRow; metrics: ExportRow }[] };
-    return sendCsv(reply, "campaign-stats.csv", stats.columns, rows.map(({ key, metrics }) => snakeCased({ ...key, ...metrics })));
+    return sendCsv(reply, "campaign-stats.csv", stats.columns, rows.map(({ key, metrics }) => snakeCased({ ...key, ...metrics })), escaped);
   });
 }
 
@@ -100,7 +103,7 @@ function variablesOf(query: Record<string, string | string[]>, args: readonly Gr
       if (!fieldType) throw badParameter(parameter, `is unknown; ${name} has ${Object.keys(inputObject.getFields()).map((f) => `${name}.${f}`).join(", ")}`);
       variables[name] = { ...variables[name], [field]: fromText(fieldType, value) };
     } else if (type && !isInputObjectType(inputObject) && field === undefined) (variables as Record<string, unknown>)[name] = fromText(type, value);
-    else throw badParameter(parameter, `is unknown; this export takes ${parameters.join(", ")}`);
+    else throw badParameter(parameter, `is unknown; this export takes ${[...parameters, ESCAPE_FORMULAS].join(", ")}`);
   }
   return variables;
 }
@@ -114,6 +117,16 @@ function fromText(type: GraphQLInputType, text: string): unknown {
 }
 
 const badParameter = (name: string, problem: string) => new RefgraphError("BAD_USER_INPUT", `Parameter '${name}' ${problem}.`);
+
+const ESCAPE_FORMULAS = "escapeFormulas";
+
+/** escapeFormulas: `true` (the default) or `false`. */
+function formulasEscaped(value: string | string[] | undefined): boolean {
+  if (Array.isArray(value)) throw badParameter(ESCAPE_FORMULAS, "is given more than once");
+  if (value === undefined || value === "true") return true;
+  if (value === "false") return false;
+  throw badParameter(ESCAPE_FORMULAS, "must be true or false");
+}
 
 /** The query string's parameters, refusing any not in `names` and any given twice. */
 function queryParameters<Name extends string>(query: unknown, names: readonly Name[]): Partial<Record<Name, string>> {
@@ -144,10 +157,19 @@ function time(name: string, value: string): Date {
 
 /**
  * Streams rows as RFC 4180 CSV under a header row: CRLF line ends, times in ISO 8601 UTC, booleans as true/false,
- * null as an empty field. Values go out unaltered (no formula escaping): BI tools need them raw.
+ * null as an empty field. With escapeFormulas, text that a spreadsheet would run as a formula (it begins with = + - @,
+ * a tab or a CR, or a full-width = + - @) gets a leading ' (OWASP's CSV injection advice): refs and ad ids are typed
+ * by strangers. Numbers are never altered; machine readers that want text raw turn it off.
  */
-function sendCsv(reply: FastifyReply, filename: string, columns: readonly string[], rows: Iterable<ExportRow> | AsyncIterable<ExportRow>) {
+function sendCsv(
+  reply: FastifyReply,
+  filename: string,
+  columns: readonly string[],
+  rows: Iterable<ExportRow> | AsyncIterable<ExportRow>,
+  escapeFormulas: boolean,
+) {
   const csv = stringify({
+    escape_formulas: escapeFormulas,
     header: true,
     columns: [...columns],
     record_delimiter: "windows",

@@ -79,9 +79,13 @@ export function pageSize(first: number | undefined | null): number {
   return first;
 }
 
+// Holds any referral cursor (refs are at most 2,083 of Meta's characters) and ids of up to ~2,900 characters.
+export const MAX_CURSOR_LENGTH = 4096;
+
 const encodeCursor = (values: (number | string)[]) => Buffer.from(JSON.stringify(values)).toString("base64url");
 
 function decodeCursor(after: string, keyset: Keyset): (number | string)[] {
+  if (after.length > MAX_CURSOR_LENGTH) throw badUserInput("after", `is not a cursor from this list (longer than ${MAX_CURSOR_LENGTH} characters)`);
   try {
     const value = JSON.parse(Buffer.from(after, "base64url").toString());
     if (Array.isArray(value) && value.length === keyset.length && value.every((v, i) => typeof v === keyset[i].type)) return value;

@@ -1,7 +1,7 @@
 import { IsBoolean, IsEnum, IsInt, IsOptional, IsString, Length, Max, Min, ValidateBy, ValidationOptions, validateSync } from "class-validator";
 import { Field, InputType, Int } from "type-graphql";
 import { badUserInput } from "../errors";
-import { GreetingTrigger, patternProblem, templateProblem } from "./greeting-rules";
+import { GreetingTrigger, MAX_PATTERN_LENGTH, MAX_PATTERN_STARS, patternProblem, templateProblem } from "./greeting-rules";
 
 const MAX_PRIORITY = 1000;
 
@@ -19,7 +19,9 @@ export class CreateGreetingRuleInput {
   @Length(1, 200, { message: "must be 1 to 200 characters" })
   name: string;
 
-  @Field({ description: "Case-insensitive glob over the raw ref: * any run of characters, ? any one." })
+  @Field({
+    description: `Case-insensitive glob over the raw ref: * any run of characters, ? any one. At most ${MAX_PATTERN_LENGTH} characters and ${MAX_PATTERN_STARS} *.`,
+  })
   @checkedBy("refPattern", patternProblem)
   refPattern: string;
 

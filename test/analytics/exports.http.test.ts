@@ -219,6 +219,74 @@ describe("GET /exports/campaign-stats.csv", () => {
   });
 });
 
+describe("formula escaping (OWASP CSV injection)", () => {
+  // Text a spreadsheet would run as a formula, in every kind of cell a webhook fills: refs (and the parts the
+  // grammar takes from them) are typed by whoever crafts a link; chat ids, platforms, sources, types and ad ids
+  // come from the same payload.
+  const RAW = {
+    ref: "=1--ch=-2",
+    campaign: "=1",
+    channel: "-2",
+    platform: "+ig",
+    chat_id: "@ch",
+    source: "\tSRC",
+    ad_id: "\rad",
+    type: "\uff0bT",
+  };
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer();
+    await deliverAll(server, [
+      referralEvent({ chat: { id: RAW.chat_id, platform: RAW.platform }, ref: RAW.ref, receivedAt: T, source: RAW.source, extra: { ad_id: RAW.ad_id, type: RAW.type } }),
+      messageEvent({ chatId: RAW.chat_id, postedAt: T + 5_000 }),
+    ]);
+  });
+  afterAll(() => server.close());
+
+  test.each([
+    ["=", "ref"],
+    ["=", "campaign"],
+    ["-", "channel"],
+    ["+", "platform"],
+    ["@", "chat_id"],
+    ["a tab", "source"],
+    ["a carriage return", "ad_id"],
+    ["a full-width +", "type"],
+  ] as const)("referrals.csv: a cell beginning with %s (%s) gets a leading '", async (_char, column) => {
+    const [row] = await rows(server);
+    expect(row[column]).toBe(`'${RAW[column]}`);
+    // Numbers and booleans are ours, never altered.
+    expect(row).toMatchObject({ is_new_chat: "true", converted: "true", seconds_to_first_message: "5", received_at: iso(T) });
+  });
+
+  test("campaign-stats.csv escapes its text cells the same way, and leaves its numbers as they are", async () => {
+    const { status, text } = await download(server, "?groupBy=REF,CAMPAIGN,CHANNEL,PLATFORM,SOURCE,TYPE&range=ALL", ADMIN_KEY, "campaign-stats.csv");
+    expect(status).toBe(200);
+    expect(parse(text, { columns: true })).toMatchObject([
+      { ref: "'=1--ch=-2", campaign: "'=1", channel: "'-2", platform: "'+ig", source: "'\tSRC", type: "'\uff0bT", referrals: "1", conversions: "1" },
+    ]);
+  });
+
+  test("escapeFormulas=false gives machine readers the raw values, in both files", async () => {
+    const [row] = parse((await download(server, "?escapeFormulas=false")).text, { columns: true });
+    expect(row).toMatchObject(RAW);
+    const { text } = await download(server, "?groupBy=REF,CHANNEL&range=ALL&escapeFormulas=false", ADMIN_KEY, "campaign-stats.csv");
+    expect(parse(text, { columns: true })).toMatchObject([{ ref: RAW.ref, channel: RAW.channel, referrals: "1" }]);
+    expect((await rows(server, "?escapeFormulas=true"))[0].ref).toBe(`'${RAW.ref}`);
+  });
+
+  test.each([
+    ["referrals.csv", "?escapeFormulas=no", "must be true or false"],
+    ["referrals.csv", "?escapeFormulas=false&escapeFormulas=true", "is given more than once"],
+    ["campaign-stats.csv", "?range=ALL&escapeFormulas=0", "must be true or false"],
+    ["campaign-stats.csv", "?range=ALL&escapeFormulas=", "must be true or false"],
+  ])("%s%s is refused with 400 BAD_USER_INPUT naming escapeFormulas", async (file, query, problem) => {
+    const { status, text } = await download(server, query, ADMIN_KEY, file);
+    expect(status).toBe(400);
+    expect(JSON.parse(text)).toEqual({ error: `Parameter 'escapeFormulas' ${problem}.`, code: "BAD_USER_INPUT" });
+  });
+});
+
 describe("with more referrals than one chunk", () => {
   let server: TestServer;
   beforeAll(async () => {

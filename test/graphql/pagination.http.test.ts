@@ -79,3 +79,20 @@ test("a nested page size over 100 is refused too", async () => {
   const { body } = await server.graphql(`{ chat(id: "busy") { referrals(first: 500) { totalCount } } }`);
   expect(body.errors[0].extensions.code).toBe("BAD_USER_INPUT");
 });
+
+test("a cursor is read only up to 4,096 characters: the longest real one pages, a longer forged one is refused", async () => {
+  const longest = "Az09-_=".repeat(300).slice(0, 2083);
+  await server.deliver(referralEvent({ chat: "long_ref", ref: longest, receivedAt: base + 3_600_000 }));
+  const page = async (after: string) => (await server.graphql(`query($after: String) { referrals(first: 1, after: $after) { edges { node { ref } } } }`, { after })).body;
+  const first = (await server.graphql(`{ referrals(first: 1) { edges { cursor node { ref } } } }`)).body.data.referrals.edges[0];
+  expect(first.node.ref).toBe(longest);
+  expect(first.cursor.length).toBeLessThanOrEqual(4096);
+  expect((await page(first.cursor)).errors).toBeUndefined();
+
+  // Well formed, in this list's shape, only too long.
+  const forged = Buffer.from(JSON.stringify([base, "x".repeat(4000), 1])).toString("base64url");
+  expect(forged.length).toBeGreaterThan(4096);
+  const { errors } = await page(forged);
+  expect(errors[0].extensions.code).toBe("BAD_USER_INPUT");
+  expect(errors[0].message).toBe("Argument 'after' is not a cursor from this list (longer than 4096 characters).");
+});

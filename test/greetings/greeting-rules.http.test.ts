@@ -33,7 +33,7 @@ test("a rule is saved with its defaults and listed in the order rules are tried"
 
 test.each([
   [{ refPattern: "summer promo" }, "input.refPattern", "not ' '"],
-  [{ refPattern: "" }, "input.refPattern", "1 to 2083"],
+  [{ refPattern: "" }, "input.refPattern", "1 to 256"],
   [{ body: "Hi {{name}}" }, "input.body", "unknown placeholder {{name}}"],
   [{ body: "Hi {{ref" }, "input.body", "does not pair up"],
   [{ body: "" }, "input.body", "1 to 1000"],
@@ -47,6 +47,24 @@ test.each([
   expect(errors[0].message).toContain(argument);
   expect(errors[0].message).toContain(problem);
   expect(await rules()).toEqual(before);
+});
+
+test("a pattern over 256 characters or 16 * is refused on create and on update; the issue's many-star patterns are not", async () => {
+  const refused = { extensions: { code: "BAD_USER_INPUT" } };
+  expect((await create({ ...valid, refPattern: "x".repeat(257) })).errors[0]).toMatchObject({ ...refused, message: expect.stringMatching(/input\.refPattern.*1 to 256/) });
+  expect((await create({ ...valid, refPattern: "a*".repeat(17) })).errors[0]).toMatchObject({ ...refused, message: expect.stringMatching(/input\.refPattern.*at most 16 \* \(holds 17\)/) });
+  const { id } = (await create({ ...valid, name: "Many stars", refPattern: "summer*-*-*-*-b" })).data.createGreetingRule;
+  const update = (refPattern: string) =>
+    server.graphql(`mutation($id: ID!, $input: UpdateGreetingRuleInput!) { updateGreetingRule(id: $id, input: $input) { refPattern } }`, { id, input: { refPattern } });
+  expect((await update("*a".repeat(17))).body.errors[0]).toMatchObject({ ...refused, message: expect.stringContaining("input.refPattern") });
+  expect((await update("*a*a*a*a*a*a*b")).body.data.updateGreetingRule).toEqual({ refPattern: "*a*a*a*a*a*a*b" });
+});
+
+test("a template with an open {{ and a long run of spaces is refused at once", async () => {
+  // The regexes that read templates were polynomial on runs of spaces: this one kept the process busy for minutes.
+  const { errors } = await create({ ...valid, body: `{{${" ".repeat(20_000)}` });
+  expect(errors[0].extensions.code).toBe("BAD_USER_INPUT");
+  expect(errors[0].message).toContain("input.body");
 });
 
 test("an update changes only the fields given, and is checked the same way; an unknown id is NOT_FOUND", async () => {

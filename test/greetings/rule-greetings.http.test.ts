@@ -86,3 +86,21 @@ test("ON_FIRST_MESSAGE waits for the person's first message after the referral, 
   expect(await until("ch_qr", "PUBLISHED")).toMatchObject({ body: "Thanks for writing, Jane Doe! (berlin)", referral: { ref: "c=qr--ch=berlin" } });
   expect(sentTo("ch_qr")).toHaveLength(1);
 });
+
+test("a many-star rule against a ref crafted to backtrack: that referral is stored ungreeted, and a matching one is greeted", async () => {
+  // As a backtracking regex, this rule on 2,083 `a` froze the process: the delivery never answered.
+  const { body } = await server.graphql(`mutation($input: CreateGreetingRuleInput!) { createGreetingRule(input: $input) { refPattern } }`, {
+    input: { name: "Many stars", refPattern: "*a*a*a*a*a*a*b", trigger: "ON_REFERRAL", body: "Hi from {{ref}}" },
+  });
+  expect(body).toEqual({ data: { createGreetingRule: { refPattern: "*a*a*a*a*a*a*b" } } });
+  const hostile = await server.deliver(referralEvent({ chat: chat("ch_hostile"), ref: "a".repeat(2083), receivedAt: T0 - 60_000 }));
+  const matching = await server.deliver(referralEvent({ chat: chat("ch_stars"), ref: "a-a-a-a-a-a-b", receivedAt: T0 - 60_000 }));
+  expect([hostile, matching]).toMatchObject([
+    { status: 200, body: { status: "PROCESSED" } },
+    { status: 200, body: { status: "PROCESSED" } },
+  ]);
+  expect(await until("ch_stars", "PUBLISHED")).toMatchObject({ body: "Hi from a-a-a-a-a-a-b" });
+  const { body: stored } = await server.graphql(`{ referrals(filter: { chatId: "ch_hostile" }) { edges { node { ref } } } }`);
+  expect(stored.data.referrals.edges).toEqual([{ node: { ref: "a".repeat(2083) } }]);
+  expect(await greetingsOf("ch_hostile")).toEqual([]);
+});
