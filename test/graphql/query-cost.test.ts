@@ -1,4 +1,5 @@
 import { getNullableType, getOperationAST, GraphQLSchema, isListType, isObjectType, parse } from "graphql";
+import { loadConfig } from "../../src/config/config";
 import { buildRefgraphSchema } from "../../src/graphql/schema";
 import { boundOf, documentShape, operationCost, UNKNOWN_LIST } from "../../src/graphql/query-cost";
 
@@ -77,6 +78,16 @@ describe("operationCost", () => {
     const one = costOf("{ chats(first: 10) { edges { node { id } } } }");
     expect(costOf("{ a: chats(first: 10) { edges { node { id } } } b: chats(first: 10) { edges { node { id } } } }")).toBe(2 * one);
     expect(costOf("fragment P on ChatConnection { edges { node { id } } } { chats(first: 10) { ...P ...P } }")).toBe(1 + 2 * (one - 1));
+  });
+
+  test("the largest CSV export of campaignStats (just under 100,000 rows, every key and metric field) is within GRAPHQL_MAX_COST's default", () => {
+    const csv = `query($range: TimeRange, $interval: Interval, $first: Int) { campaignStats(range: $range, interval: $interval, first: $first) { rows {
+      key { ref campaign channel variant source platform type bucket }
+      metrics { referrals uniqueChats newChats returningChats conversions conversionRate silentReferrals medianSecondsToFirstMessage p90SecondsToFirstMessage greetingsSent greetingReplies } } } }`;
+    const cost = costOf(csv, { range: "LAST_90D", interval: "HOUR", first: 46 });
+    expect(cost).toBe(2 + 2160 * 46 * 21);
+    expect(cost).toBeLessThanOrEqual(loadConfig({}).graphqlMaxCost);
+    expect(2 * cost).toBeGreaterThan(loadConfig({}).graphqlMaxCost);
   });
 
   test("a fragment fan-out of 40 levels is costed once per fragment", () => {
