@@ -52,12 +52,12 @@ export function refuseBeforeValidation(context: ValidationContext): ASTVisitor {
  * every answer.
  */
 export function queryLimitsPlugin(schema: GraphQLSchema, limits: QueryLimits, budgets: CostBudgets): ApolloServerPlugin<Context> {
-  const tooComplex = (message: string, cost?: number) =>
-    new RefgraphError("QUERY_TOO_COMPLEX", message, cost === undefined ? {} : { cost: costExtension(cost, limits.budget, null) });
-  const tooCostly = (cost: number) =>
+  const tooComplex = (message: string, details: Record<string, unknown> = {}) => new RefgraphError("QUERY_TOO_COMPLEX", message, details);
+  const availableTo = ({ costKey, now }: Context) => (costKey ? budgets.available(costKey, now.getTime()) : null);
+  const tooCostly = (cost: number, context: Context) =>
     tooComplex(
       `The query would cost ${cost} (each field once per row the lists around it may return); the limit is ${limits.maxCost}. Ask for fewer rows ('first', a shorter range or a longer interval) or fewer fields.`,
-      cost,
+      { cost: costExtension(cost, limits.budget, availableTo(context)) },
     );
   const costOf = (document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown> | undefined, now: Date) => {
     const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {});
@@ -79,7 +79,7 @@ export function queryLimitsPlugin(schema: GraphQLSchema, limits: QueryLimits, bu
             // Costed now when its variables can be read; otherwise validation and didResolveOperation say what is wrong.
             const operation = getOperationAST(document, request.operationName);
             cost = operation ? costOf(document, operation, request.variables, contextValue.now).cost : undefined;
-            if (cost !== undefined && cost > limits.maxCost) refusal = tooCostly(cost);
+            if (cost !== undefined && cost > limits.maxCost) refusal = tooCostly(cost, contextValue);
           }
           if (refusal) refusedDocuments.set(document, refusal);
         },
@@ -92,7 +92,7 @@ export function queryLimitsPlugin(schema: GraphQLSchema, limits: QueryLimits, bu
             if (costed.errors) throw beforeExecution("BAD_USER_INPUT", costed.errors[0].message);
             cost = costed.cost;
           }
-          if (cost > limits.maxCost) throw tooCostly(cost);
+          if (cost > limits.maxCost) throw tooCostly(cost, contextValue);
           if (!contextValue.costKey) return;
           const now = contextValue.now.getTime();
           const draw = budgets.draw(contextValue.costKey, cost, now);
@@ -110,9 +110,8 @@ export function queryLimitsPlugin(schema: GraphQLSchema, limits: QueryLimits, bu
 
         async willSendResponse({ response, contextValue }) {
           if (cost === undefined || response.body.kind !== "single") return;
-          const available = contextValue.costKey ? budgets.available(contextValue.costKey, contextValue.now.getTime()) : null;
           const result = response.body.singleResult;
-          result.extensions = { ...result.extensions, cost: costExtension(cost, limits.budget, available) };
+          result.extensions = { ...result.extensions, cost: costExtension(cost, limits.budget, availableTo(contextValue)) };
         },
       };
     },

@@ -66,6 +66,7 @@ test("dozens of aliases of a large campaignStats are refused with QUERY_TOO_COMP
   expect(body.errors).toHaveLength(1);
   expect(body.errors[0].extensions.code).toBe("QUERY_TOO_COMPLEX");
   expect(body.errors[0].message).toMatch(/^The query would cost 1\d{7} .*; the limit is 2500000\./);
+  expect(body.errors[0].extensions.cost).toMatchObject({ requestedQueryCost: expect.any(Number), throttleStatus: { maximumAvailable: 10_000_000 } });
   expect(body.errors[0].extensions.cost.requestedQueryCost).toBeGreaterThan(2_500_000);
   expect(server.queries.count).toBe(0);
 });
