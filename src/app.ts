@@ -3,7 +3,7 @@ import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/di
 import fastifyApollo, { fastifyApolloDrainPlugin } from "@as-integrations/fastify";
 import cors from "@fastify/cors";
 import Fastify, { FastifyInstance, FastifyRequest } from "fastify";
-import { GraphQLFormattedError } from "graphql";
+import { GraphQLError, GraphQLFormattedError } from "graphql";
 import { CampaignStatsService } from "./analytics/campaign-stats.service";
 import { exportRoutes } from "./analytics/exports.route";
 import { ExportService } from "./analytics/exports.service";
@@ -13,13 +13,14 @@ import { ApiKeyService, Caller } from "./auth/api-key.service";
 import { ChatService } from "./chats/chat.service";
 import { Config } from "./config/config";
 import { Store } from "./db/data-source";
-import { loggableError } from "./errors";
+import { loggableError, RefgraphError } from "./errors";
 import { Context, createLoaders, Services } from "./graphql/context";
 import { GreetingService } from "./greetings/greeting.service";
 import { GreetingRuleService } from "./greetings/greeting-rule.service";
 import { GreetingWorker } from "./greetings/greeting.worker";
 import { PostproxyClient } from "./postproxy/postproxy.client";
-import { queryLimitsPlugin } from "./graphql/limits";
+import { CostBudgets } from "./graphql/cost-budget";
+import { MAX_FIELDS, queryLimitsPlugin, refuseBeforeValidation } from "./graphql/limits";
 import { buildRefgraphSchema } from "./graphql/schema";
 import { ReferralService } from "./referrals/referral.service";
 import { answerClientError, errorAnswers } from "./server/error-answers";
@@ -87,11 +88,11 @@ export async function buildApp(config: Readonly<Config>, store: Store, options: 
     return caller;
   };
 
-  const limits = await rateLimits(app, { perKey: config.rateLimitPerKey, perAddress: config.rateLimitPerAddress, callerOf });
+  const requestLimits = await rateLimits(app, { perKey: config.rateLimitPerKey, perAddress: config.rateLimitPerAddress, callerOf });
   // A root hook runs before the exports' own 401, so requests without a valid key count against their address.
   app.addHook("onRequest", async (request, reply) => {
     const route = request.routeOptions.url ?? "";
-    if (request.method !== "OPTIONS" && (route === "/graphql" || route.startsWith("/exports/"))) await limits.byCaller(request, reply);
+    if (request.method !== "OPTIONS" && (route === "/graphql" || route.startsWith("/exports/"))) await requestLimits.byCaller(request, reply);
   });
   const greetingWorker = new GreetingWorker(services.greetings, now, options.greetingRetryIntervalMs ?? 1000, (error) =>
     app.log.error({ err: error }, "retrying greetings failed; the next turn tries again"),
@@ -109,29 +110,56 @@ export async function buildApp(config: Readonly<Config>, store: Store, options: 
       return sendError(reply, "SERVICE_UNAVAILABLE", "The database did not answer.");
     }
   });
-  await app.register(webhookRoutes, { config, ingest, limitBadSignatures: limits.byAddress });
+  await app.register(webhookRoutes, { config, ingest, limitBadSignatures: requestLimits.byAddress });
 
   const schema = await buildRefgraphSchema();
+  const queryLimits = {
+    maxDepth: config.graphqlMaxDepth,
+    maxFields: MAX_FIELDS,
+    maxCost: config.graphqlMaxCost,
+    budget: { capacity: config.graphqlCostBudget, restorePerSecond: config.graphqlCostRestorePerSecond },
+  };
+  const introspection = !config.isProduction;
   const apollo = new ApolloServer<Context>({
     schema,
+    // Over either, the document is not parsed: 400 GRAPHQL_PARSE_FAILED, the message naming the limit.
+    parseOptions: { maxTokens: config.graphqlMaxTokens, maxSourceLength: config.graphqlMaxDocumentLength },
+    validationRules: [refuseBeforeValidation],
+    introspection,
+    // Without introspection, "Did you mean …?" would still spell out the schema.
+    hideSchemaDetailsFromClientErrors: !introspection,
     // No cache hints are given, and Apollo's cache-control plugin would otherwise wrap every field's resolver.
-    plugins: [fastifyApolloDrainPlugin(app), authPlugin, queryLimitsPlugin(schema), ApolloServerPluginCacheControlDisabled()],
+    plugins: [
+      fastifyApolloDrainPlugin(app),
+      authPlugin,
+      queryLimitsPlugin(schema, queryLimits, new CostBudgets(queryLimits.budget)),
+      ApolloServerPluginCacheControlDisabled(),
+    ],
     formatError: (formatted, error) => formatError(formatted, error, app),
     includeStacktraceInErrorResponses: false,
   });
   await apollo.start();
   await app.register(cors, { origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false });
-  const contextFor = (caller: Caller | null): Context => ({ caller, now: now(), services, loaders: createLoaders(services) });
+  // With open access every client is the same caller: budgets go by address instead.
+  const costKeyOf = (caller: Caller | null, address: string) =>
+    !caller ? null : caller === OPEN_ACCESS ? `address ${address}` : caller.scope === "admin" ? "admin" : `key ${caller.name}`;
+  const contextFor = (caller: Caller | null, address: string): Context => ({
+    caller,
+    costKey: costKeyOf(caller, address),
+    now: now(),
+    services,
+    loaders: createLoaders(services),
+  });
   await app.register(fastifyApollo(apollo), {
     path: "/graphql",
-    context: async (request) => contextFor(await callerOf(request)),
+    context: async (request) => contextFor(await callerOf(request), request.ip),
   });
   await app.register(exportRoutes, {
     exports: new ExportService(store.reader),
     authenticate: callerOf,
     schema,
-    execute: async (query, variables, caller) => {
-      const { body } = await apollo.executeOperation({ query, variables }, { contextValue: contextFor(caller) });
+    execute: async (query, variables, caller, address) => {
+      const { body } = await apollo.executeOperation({ query, variables }, { contextValue: contextFor(caller, address) });
       if (body.kind !== "single") throw new Error("an export query answered incrementally");
       return body.singleResult;
     },
@@ -144,6 +172,9 @@ export async function buildApp(config: Readonly<Config>, store: Store, options: 
  * anything else is logged and answered without detail, so no SQL or secret leaks.
  */
 function formatError(formatted: GraphQLFormattedError, error: unknown, app: FastifyInstance): GraphQLFormattedError {
+  // A refusal made before validation reaches here wrapped as a validation error (GRAPHQL_VALIDATION_FAILED): it keeps its own code.
+  const refused = error instanceof GraphQLError && error.originalError instanceof RefgraphError ? error.originalError : null;
+  if (refused) return { ...formatted, extensions: { ...formatted.extensions, code: refused.code } };
   const code = formatted.extensions?.code;
   if (code && code !== "INTERNAL_SERVER_ERROR") return formatted;
   app.log.error({ err: error }, "GraphQL resolver failed");

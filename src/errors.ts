@@ -31,7 +31,7 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 
 // Refused before any resolver runs, so the whole GraphQL response carries the HTTP status. An error inside one
 // field leaves the rest of the answer intact: HTTP 200, with the code in errors[].extensions.code.
-const REQUEST_LEVEL: ReadonlySet<ErrorCode> = new Set(["UNAUTHENTICATED", "FORBIDDEN", "QUERY_TOO_COMPLEX"]);
+const REQUEST_LEVEL: ReadonlySet<ErrorCode> = new Set(["UNAUTHENTICATED", "FORBIDDEN", "QUERY_TOO_COMPLEX", "RATE_LIMITED"]);
 
 /** An error a client can act on: its message names what is wrong and which argument. */
 export class RefgraphError extends GraphQLError {
@@ -41,9 +41,12 @@ export class RefgraphError extends GraphQLError {
     /** More for the client to act on, beside the code. */
     details: Record<string, unknown> = {},
   ) {
-    super(message, { extensions: { ...details, code, ...(REQUEST_LEVEL.has(code) ? { http: { status: ERROR_CODES[code].status } } : {}) } });
+    super(message, { extensions: { ...(REQUEST_LEVEL.has(code) ? { http: { status: ERROR_CODES[code].status } } : {}), ...details, code } });
   }
 }
+
+/** An error of a code that may also come from one field (BAD_USER_INPUT), raised before execution: the whole answer takes its status. */
+export const beforeExecution = (code: ErrorCode, message: string) => new RefgraphError(code, message, { http: { status: ERROR_CODES[code].status } });
 
 export const unauthenticated = (message = "Send a valid API key as 'Authorization: Bearer <key>'.") =>
   new RefgraphError("UNAUTHENTICATED", message);

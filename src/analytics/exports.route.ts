@@ -25,7 +25,7 @@ export interface ExportRoutesOptions {
   authenticate: (request: FastifyRequest) => Promise<Caller | null>;
   schema: GraphQLSchema;
   /** Runs a GraphQL operation for the caller through the same pipeline as POST /graphql. */
-  execute: (query: string, variables: Record<string, unknown>, caller: Caller) => Promise<FormattedExecutionResult>;
+  execute: (query: string, variables: Record<string, unknown>, caller: Caller, address: string) => Promise<FormattedExecutionResult>;
 }
 
 declare module "fastify" {
@@ -57,9 +57,11 @@ export async function exportRoutes(app: FastifyInstance, { exports, authenticate
   app.get("/exports/campaign-stats.csv", async (request, reply) => {
     const { [ESCAPE_FORMULAS]: escapeFormulas, ...parameters } = request.query as Record<string, string | string[]>;
     const escaped = formulasEscaped(escapeFormulas);
-    const result = await execute(stats.query, variablesOf(parameters, stats.args), request.caller!);
+    const result = await execute(stats.query, variablesOf(parameters, stats.args), request.caller!, request.ip);
     const error = result.errors?.[0];
     if (error) {
+      // RATE_LIMITED says when to come back.
+      if (typeof error.extensions?.retryAfterSeconds === "number") reply.header("retry-after", String(error.extensions.retryAfterSeconds));
       const code = String(error.extensions?.code);
       throw new RefgraphError(code in ERROR_CODES ? (code as ErrorCode) : "INTERNAL_SERVER_ERROR", error.message);
     }

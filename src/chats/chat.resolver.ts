@@ -1,6 +1,6 @@
 import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, ObjectType, Query, Resolver, Root, registerEnumType } from "type-graphql";
 import { badUserInput } from "../errors";
-import { Connection, connectionComplexity, PageArgs } from "../graphql/connection";
+import { Connection, PageArgs } from "../graphql/connection";
 import { Context } from "../graphql/context";
 import { ReferralConnection } from "../referrals/referral.resolver";
 import { Referral } from "../referrals/referral.entity";
@@ -88,7 +88,7 @@ export class ChatResolver {
     return ctx.loaders.chat.load(id);
   }
 
-  @Query(() => ChatConnection, { description: "Newest activity first.", complexity: connectionComplexity })
+  @Query(() => ChatConnection, { description: "Newest activity first." })
   async chats(@Args() page: PageArgs, @Arg("filter", () => ChatFilter, { nullable: true }) filter: ChatFilter | undefined, @Ctx() ctx: Context) {
     if (filter?.referredFrom && filter.referredTo && filter.referredFrom >= filter.referredTo)
       throw badUserInput("filter.referredFrom", "must be before filter.referredTo");
@@ -114,7 +114,7 @@ export class ChatResolver {
     return messagingWindowAt(chat.referralReceivedAt, chat.lastInboundAt, ctx.now);
   }
 
-  @FieldResolver(() => ReferralConnection, { description: "The full referral history, newest first.", complexity: connectionComplexity })
+  @FieldResolver(() => ReferralConnection, { description: "The full referral history, newest first." })
   async referrals(@Root() chat: Chat, @Args() page: PageArgs, @Ctx() ctx: Context) {
     return Object.assign(new ReferralConnection(), await ctx.loaders.chatReferrals.load({ chatId: chat.id, ...page }));
   }

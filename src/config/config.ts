@@ -20,6 +20,12 @@ export const CONFIG_VARIABLES = {
   RATE_LIMIT_PER_KEY: "Requests per minute per API key to /graphql and /exports, per instance (default 3000; 0 for no limit).",
   RATE_LIMIT_PER_ADDRESS: "Requests per minute per client address without a valid API key, and webhooks with a bad signature, per instance (default 60; 0 for no limit).",
   TRUST_PROXY: "Reverse proxies whose X-Forwarded-For names the client: true (any), a hop count, or comma-separated addresses or CIDR ranges (default off: X-Forwarded-For is ignored).",
+  GRAPHQL_MAX_DOCUMENT_LENGTH: "Longest GraphQL document, in characters (UTF-16 code units, as graphql-js counts them) (default 100000).",
+  GRAPHQL_MAX_TOKENS: "Most lexical tokens in a GraphQL document (default 2000).",
+  GRAPHQL_MAX_DEPTH: "Deepest nesting of fields in a GraphQL operation (default 10).",
+  GRAPHQL_MAX_COST: "Highest cost of one GraphQL operation (default 2500000; see Limits).",
+  GRAPHQL_COST_BUDGET: "Query cost an API key (or, with open access, an address) may spend at once; at least GRAPHQL_MAX_COST (default 10000000).",
+  GRAPHQL_COST_RESTORE_PER_SECOND: "Query cost restored to each budget every second (default 50000).",
   REF_GRAMMAR: "How refs are parsed into campaign, channel and variant: unset for key=value segments (c=summer--ch=bio--v=b), or a template such as {campaign}--{channel}--{variant}.",
 } as const;
 
@@ -101,6 +107,24 @@ export class Config {
     return trustProxy(this.trustProxy) as TrustProxy;
   }
 
+  @IsInt() @Min(1)
+  graphqlMaxDocumentLength: number;
+
+  @IsInt() @Min(1)
+  graphqlMaxTokens: number;
+
+  @IsInt() @Min(1)
+  graphqlMaxDepth: number;
+
+  @IsInt() @Min(1)
+  graphqlMaxCost: number;
+
+  @IsInt() @Min(1)
+  graphqlCostBudget: number;
+
+  @IsInt() @Min(1)
+  graphqlCostRestorePerSecond: number;
+
   /** The parser REF_GRAMMAR selects (valid once loadConfig has returned). */
   get grammar(): RefGrammar {
     return refGrammar(this.refGrammar) as RefGrammar;
@@ -128,6 +152,12 @@ const VARIABLE_OF = {
   trustProxy: "TRUST_PROXY",
   postproxyApiKey: "POSTPROXY_API_KEY",
   postproxyBaseUrl: "POSTPROXY_BASE_URL",
+  graphqlMaxDocumentLength: "GRAPHQL_MAX_DOCUMENT_LENGTH",
+  graphqlMaxTokens: "GRAPHQL_MAX_TOKENS",
+  graphqlMaxDepth: "GRAPHQL_MAX_DEPTH",
+  graphqlMaxCost: "GRAPHQL_MAX_COST",
+  graphqlCostBudget: "GRAPHQL_COST_BUDGET",
+  graphqlCostRestorePerSecond: "GRAPHQL_COST_RESTORE_PER_SECOND",
 } as const satisfies Partial<Record<keyof Config, ConfigVariable>>;
 
 const list = (value: string | undefined) =>
@@ -155,6 +185,12 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     trustProxy: env.TRUST_PROXY || undefined,
     postproxyApiKey: env.POSTPROXY_API_KEY || undefined,
     postproxyBaseUrl: env.POSTPROXY_BASE_URL || DEFAULT_POSTPROXY_BASE_URL,
+    graphqlMaxDocumentLength: integer(env.GRAPHQL_MAX_DOCUMENT_LENGTH) ?? 100_000,
+    graphqlMaxTokens: integer(env.GRAPHQL_MAX_TOKENS) ?? 2000,
+    graphqlMaxDepth: integer(env.GRAPHQL_MAX_DEPTH) ?? 10,
+    graphqlMaxCost: integer(env.GRAPHQL_MAX_COST) ?? 2_500_000,
+    graphqlCostBudget: integer(env.GRAPHQL_COST_BUDGET) ?? 10_000_000,
+    graphqlCostRestorePerSecond: integer(env.GRAPHQL_COST_RESTORE_PER_SECOND) ?? 50_000,
   });
   const problems = validateSync(config).map((error) => {
     const variable = VARIABLE_OF[error.property as keyof typeof VARIABLE_OF];
@@ -162,6 +198,9 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     const shown = SENSITIVE.has(variable) ? "" : ` (got ${JSON.stringify(env[variable])})`;
     return `${variable}: ${problem}${shown}`;
   });
+  // A query the budget could never hold would be refused forever.
+  if (problems.length === 0 && config.graphqlCostBudget < config.graphqlMaxCost)
+    problems.push(`GRAPHQL_COST_BUDGET: must be at least GRAPHQL_MAX_COST (${config.graphqlMaxCost}) (got ${JSON.stringify(env.GRAPHQL_COST_BUDGET)})`);
   if (config.isProduction) {
     if (config.webhookSecrets.length === 0) problems.push("POSTPROXY_WEBHOOK_SECRET: is required when NODE_ENV=production");
     if (!config.adminKey) problems.push("REFGRAPH_ADMIN_KEY: is required when NODE_ENV=production");

@@ -58,10 +58,6 @@ export function Connection<T extends object>(node: ClassType<T>, name: string) {
   return ConnectionType;
 }
 
-/** Relay cost estimate: each node's selections are paid `first` times. */
-export const connectionComplexity = ({ args, childComplexity }: { args: Record<string, unknown>; childComplexity: number }) =>
-  1 + (typeof args.first === "number" ? args.first : DEFAULT_PAGE) * childComplexity;
-
 /** One column of a newest-first sort order. */
 export interface KeyColumn {
   sql: string;

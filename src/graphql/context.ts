@@ -24,6 +24,8 @@ export interface Services {
 export interface Context {
   /** Null when no valid key was sent; requests then fail with UNAUTHENTICATED unless GraphQL is open. */
   caller: Caller | null;
+  /** Whose query-cost budget the request draws on: the API key's, or with open access the client address's; null without a caller. */
+  costKey: string | null;
   now: Date;
   services: Services;
   loaders: ReturnType<typeof createLoaders>;

@@ -1,55 +1,117 @@
-import { ApolloServerPlugin } from "@apollo/server";
-import { DocumentNode, FragmentDefinitionNode, getVariableValues, GraphQLSchema, Kind, OperationDefinitionNode, SelectionSetNode } from "graphql";
-import { fieldExtensionsEstimator, getComplexity, simpleEstimator } from "graphql-query-complexity";
-import { RefgraphError } from "../errors";
+import { ApolloServerPlugin, HeaderMap } from "@apollo/server";
+import { ASTVisitor, DocumentNode, getOperationAST, getVariableValues, GraphQLError, GraphQLSchema, OperationDefinitionNode, ValidationContext } from "graphql";
+import { beforeExecution, RefgraphError } from "../errors";
+import { Context } from "./context";
+import { BudgetLimits, CostBudgets } from "./cost-budget";
+import { documentShape, operationCost } from "./query-cost";
 
-export const MAX_DEPTH = 10;
-/** Every field costs 1, paid `first` times inside a connection: 100 chats with 20 referrals each fit; 100 × 100 does not. */
-export const MAX_COMPLEXITY = 20_000;
-
-/** How deeply an operation nests fields, following fragments; introspection fields are not counted. */
-export function operationDepth(operation: OperationDefinitionNode, document: DocumentNode): number {
-  const fragments = new Map(
-    document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]),
-  );
-  const depth = (selectionSet: SelectionSetNode | undefined, seen: ReadonlySet<string>): number =>
-    Math.max(
-      0,
-      ...(selectionSet?.selections ?? []).map((selection) => {
-        if (selection.kind === Kind.FIELD) return selection.name.value.startsWith("__") ? 0 : 1 + depth(selection.selectionSet, seen);
-        if (selection.kind === Kind.INLINE_FRAGMENT) return depth(selection.selectionSet, seen);
-        const name = selection.name.value;
-        return seen.has(name) ? 0 : depth(fragments.get(name)?.selectionSet, new Set([...seen, name]));
-      }),
-    );
-  return depth(operation.selectionSet, new Set());
+export interface QueryLimits {
+  maxDepth: number;
+  /** Fields an operation selects, fragments expanded. */
+  maxFields: number;
+  maxCost: number;
+  budget: BudgetLimits;
 }
 
-/** Refuses over-deep or over-costly operations before any resolver runs. */
-export function queryLimitsPlugin(schema: GraphQLSchema): ApolloServerPlugin {
+/** Documents with more fields than this are refused before validation, whose field-merging check is quadratic. */
+export const MAX_FIELDS = 500;
+
+/** Shopify's `extensions.cost`: what the document costs and what the caller's budget holds now. */
+export function costExtension(cost: number, budget: BudgetLimits, available: number | null) {
+  return {
+    requestedQueryCost: cost,
+    ...(available === null
+      ? {}
+      : { throttleStatus: { maximumAvailable: budget.capacity, currentlyAvailable: Math.floor(available), restoreRate: budget.restorePerSecond } }),
+  };
+}
+
+// A document refused before validation, and why: read by refuseBeforeValidation, which Apollo runs first thing in
+// validation. Apollo answers an error thrown from a plugin's validationDidStart with a 500, so the refusal goes
+// through validation, as its first and only error.
+const refusedDocuments = new WeakMap<DocumentNode, GraphQLError>();
+
+/**
+ * A validation rule that reports the refusal queryLimitsPlugin found for this document, if any, and then skips the
+ * whole document for every rule: graphql-js's own checks never see an over-limit document.
+ */
+export function refuseBeforeValidation(context: ValidationContext): ASTVisitor {
+  return {
+    Document() {
+      const refusal = refusedDocuments.get(context.getDocument());
+      if (!refusal) return undefined;
+      context.reportError(refusal);
+      return null;
+    },
+  };
+}
+
+/**
+ * Measures each document before validation (depth, fields, cost: each linear in its size) and each operation before
+ * execution (its variables, its cost against the limit and against the caller's budget); adds extensions.cost to
+ * every answer.
+ */
+export function queryLimitsPlugin(schema: GraphQLSchema, limits: QueryLimits, budgets: CostBudgets): ApolloServerPlugin<Context> {
+  const tooComplex = (message: string, details: Record<string, unknown> = {}) => new RefgraphError("QUERY_TOO_COMPLEX", message, details);
+  const availableTo = ({ costKey, now }: Context) => (costKey ? budgets.available(costKey, now.getTime()) : null);
+  const tooCostly = (cost: number, context: Context) =>
+    tooComplex(
+      `The query would cost ${cost} (each field once per row the lists around it may return); the limit is ${limits.maxCost}. Ask for fewer rows ('first', a shorter range or a longer interval) or fewer fields.`,
+      { cost: costExtension(cost, limits.budget, availableTo(context)) },
+    );
+  const costOf = (document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown> | undefined, now: Date) => {
+    const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {});
+    return coerced.errors ? { errors: coerced.errors } : { cost: operationCost(schema, document, operation, coerced.coerced, now) };
+  };
+
   return {
     async requestDidStart() {
+      let cost: number | undefined;
       return {
-        async didResolveOperation({ request, document, operation }) {
+        async validationDidStart({ document, request, contextValue }) {
+          const shape = documentShape(document);
+          let refusal: GraphQLError | undefined;
+          if (shape.depth > limits.maxDepth)
+            refusal = tooComplex(`The query nests fields ${shape.depth} deep; the limit is ${limits.maxDepth} (GRAPHQL_MAX_DEPTH).`);
+          else if (shape.fields > limits.maxFields)
+            refusal = tooComplex(`The query selects ${shape.fields} fields, fragments expanded; the limit is ${limits.maxFields}.`);
+          else {
+            // Costed now when its variables can be read; otherwise validation and didResolveOperation say what is wrong.
+            const operation = getOperationAST(document, request.operationName);
+            cost = operation ? costOf(document, operation, request.variables, contextValue.now).cost : undefined;
+            if (cost !== undefined && cost > limits.maxCost) refusal = tooCostly(cost, contextValue);
+          }
+          if (refusal) refusedDocuments.set(document, refusal);
+        },
+
+        async didResolveOperation({ document, operation, request, contextValue }) {
           if (!operation) return;
-          const depth = operationDepth(operation, document);
-          if (depth > MAX_DEPTH)
-            throw new RefgraphError("QUERY_TOO_COMPLEX", `The query nests fields ${depth} deep; the limit is ${MAX_DEPTH}.`);
-          // Costing reads `first` from the variables, so a variable GraphQL cannot coerce is refused here, by name.
-          const { errors } = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {});
-          if (errors) throw new RefgraphError("BAD_USER_INPUT", errors[0].message);
-          const complexity = getComplexity({
-            schema,
-            query: document,
-            operationName: request.operationName ?? undefined,
-            variables: request.variables,
-            estimators: [fieldExtensionsEstimator(), simpleEstimator({ defaultComplexity: 1 })],
-          });
-          if (complexity > MAX_COMPLEXITY)
+          if (cost === undefined) {
+            const costed = costOf(document, operation, request.variables, contextValue.now);
+            // Costing reads `first` from the variables, so a variable GraphQL cannot coerce is refused here, by name.
+            if (costed.errors) throw beforeExecution("BAD_USER_INPUT", costed.errors[0].message);
+            cost = costed.cost;
+          }
+          if (cost > limits.maxCost) throw tooCostly(cost, contextValue);
+          if (!contextValue.costKey) return;
+          const now = contextValue.now.getTime();
+          const draw = budgets.draw(contextValue.costKey, cost, now);
+          if (!draw.allowed)
             throw new RefgraphError(
-              "QUERY_TOO_COMPLEX",
-              `The query would cost ${complexity} (each field once per item of a list); the limit is ${MAX_COMPLEXITY}. Ask for smaller pages ('first').`,
+              "RATE_LIMITED",
+              `The query costs ${cost} and this key's budget holds ${Math.floor(draw.bucket.available)} now, restoring ${limits.budget.restorePerSecond} a second: retry in ${draw.retryAfterSeconds} s.`,
+              {
+                http: { status: 429, headers: new HeaderMap([["retry-after", String(draw.retryAfterSeconds)]]) },
+                retryAfterSeconds: draw.retryAfterSeconds,
+                cost: costExtension(cost, limits.budget, draw.bucket.available),
+              },
             );
+        },
+
+        async willSendResponse({ response, contextValue }) {
+          if (cost === undefined || response.body.kind !== "single") return;
+          const result = response.body.singleResult;
+          result.extensions = { ...result.extensions, cost: costExtension(cost, limits.budget, availableTo(contextValue)) };
         },
       };
     },

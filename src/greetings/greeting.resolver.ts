@@ -1,6 +1,6 @@
 import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Mutation, Query, Resolver, Root } from "type-graphql";
 import { Chat } from "../chats/chat.entity";
-import { Connection, connectionComplexity, PageArgs } from "../graphql/connection";
+import { Connection, PageArgs } from "../graphql/connection";
 import { Context } from "../graphql/context";
 import { Referral } from "../referrals/referral.entity";
 import { Greeting, GreetingStatus, GreetingTag } from "./greeting.entity";
@@ -37,7 +37,7 @@ const GreetingConnection = Connection(Greeting, "Greeting");
 
 @Resolver(() => Greeting)
 export class GreetingResolver {
-  @Query(() => GreetingConnection, { description: "Newest first.", complexity: connectionComplexity })
+  @Query(() => GreetingConnection, { description: "Newest first." })
   async greetings(@Args() page: PageArgs, @Arg("filter", () => GreetingFilter, { nullable: true }) filter: GreetingFilter | undefined, @Ctx() ctx: Context) {
     return Object.assign(new GreetingConnection(), await ctx.services.greetings.list(filter ?? {}, page));
   }
@@ -60,7 +60,7 @@ export class GreetingResolver {
 
 @Resolver(() => Chat)
 export class ChatGreetingsResolver {
-  @FieldResolver(() => GreetingConnection, { description: "The chat's greetings, newest first.", complexity: connectionComplexity })
+  @FieldResolver(() => GreetingConnection, { description: "The chat's greetings, newest first." })
   async greetings(@Root() chat: Chat, @Args() page: PageArgs, @Ctx() ctx: Context) {
     return Object.assign(new GreetingConnection(), await ctx.services.greetings.list({ chatId: chat.id }, page));
   }

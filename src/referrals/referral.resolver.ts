@@ -1,7 +1,7 @@
 import { Arg, Args, Ctx, Field, FieldResolver, InputType, ObjectType, Query, Resolver, Root } from "type-graphql";
 import { Chat } from "../chats/chat.entity";
 import { badUserInput } from "../errors";
-import { Connection, connectionComplexity, PageArgs } from "../graphql/connection";
+import { Connection, PageArgs } from "../graphql/connection";
 import { Context } from "../graphql/context";
 import { ParsedRef, partsOf } from "./ref-grammar";
 import { Referral } from "./referral.entity";
@@ -67,7 +67,7 @@ export const ReferralConnection = Connection(Referral, "Referral");
 
 @Resolver(() => Referral)
 export class ReferralResolver {
-  @Query(() => ReferralConnection, { description: "Newest receivedAt first.", complexity: connectionComplexity })
+  @Query(() => ReferralConnection, { description: "Newest receivedAt first." })
   async referrals(@Args() page: PageArgs, @Arg("filter", () => ReferralFilter, { nullable: true }) filter: ReferralFilter | undefined, @Ctx() ctx: Context) {
     if (filter?.from && filter.to && filter.from >= filter.to) throw badUserInput("filter.from", "must be before filter.to");
     return Object.assign(new ReferralConnection(), await ctx.services.referrals.list(filter ?? {}, page));

@@ -1,5 +1,5 @@
 import { Arg, Args, Ctx, Field, InputType, Mutation, Query, Resolver } from "type-graphql";
-import { Connection, connectionComplexity, PageArgs } from "../graphql/connection";
+import { Connection, PageArgs } from "../graphql/connection";
 import { Context } from "../graphql/context";
 import { WebhookEvent, WebhookEventStatus } from "./webhook-event.entity";
 
@@ -16,7 +16,7 @@ const WebhookEventConnection = Connection(WebhookEvent, "WebhookEvent");
 
 @Resolver(() => WebhookEvent)
 export class WebhookEventResolver {
-  @Query(() => WebhookEventConnection, { description: "The inbox: every accepted webhook, newest first.", complexity: connectionComplexity })
+  @Query(() => WebhookEventConnection, { description: "The inbox: every accepted webhook, newest first." })
   async webhookEvents(
     @Args() page: PageArgs,
     @Arg("filter", () => WebhookEventFilter, { nullable: true }) filter: WebhookEventFilter | undefined,

@@ -92,7 +92,7 @@ test("a many-star rule against a ref crafted to backtrack: that referral is stor
   const { body } = await server.graphql(`mutation($input: CreateGreetingRuleInput!) { createGreetingRule(input: $input) { refPattern } }`, {
     input: { name: "Many stars", refPattern: "*a*a*a*a*a*a*b", trigger: "ON_REFERRAL", body: "Hi from {{ref}}" },
   });
-  expect(body).toEqual({ data: { createGreetingRule: { refPattern: "*a*a*a*a*a*a*b" } } });
+  expect(body.data).toEqual({ createGreetingRule: { refPattern: "*a*a*a*a*a*a*b" } });
   const hostile = await server.deliver(referralEvent({ chat: chat("ch_hostile"), ref: "a".repeat(2083), receivedAt: T0 - 60_000 }));
   const matching = await server.deliver(referralEvent({ chat: chat("ch_stars"), ref: "a-a-a-a-a-a-b", receivedAt: T0 - 60_000 }));
   expect([hostile, matching]).toMatchObject([

@@ -36,8 +36,8 @@ describe("Fastify's own answers carry { error, code }", () => {
     // GraphQL still answers GET and POST, in its own shape.
     const headers = { authorization: `Bearer ${ADMIN_KEY}`, "apollo-require-preflight": "true" };
     const get = await fetch(`${server.url}/graphql?query=${encodeURIComponent("{ __typename }")}`, { headers });
-    expect(await answer(get)).toEqual({ status: 200, headers: {}, body: { data: { __typename: "Query" } } });
-    expect(await server.graphql("{ __typename }")).toEqual({ status: 200, body: { data: { __typename: "Query" } } });
+    expect(await answer(get)).toMatchObject({ status: 200, headers: {}, body: { data: { __typename: "Query" } } });
+    expect(await server.graphql("{ __typename }")).toMatchObject({ status: 200, body: { data: { __typename: "Query" } } });
     const invalid = await server.graphql("{ nope }");
     expect(invalid.status).toBe(400);
     expect(invalid.body.errors[0].extensions.code).toBe("GRAPHQL_VALIDATION_FAILED");
