@@ -89,7 +89,8 @@ export const MAX_ROWS = 100_000;
 export const MAX_WINDOW_HOURS = 168;
 
 const HOUR = 3_600_000;
-const RANGE_MS: Record<Exclude<TimeRange, TimeRange.ALL>, number> = {
+/** How far back each range but ALL reaches from now. */
+export const RANGE_MS: Readonly<Record<Exclude<TimeRange, TimeRange.ALL>, number>> = {
   LAST_24H: 24 * HOUR,
   LAST_7D: 7 * 24 * HOUR,
   LAST_30D: 30 * 24 * HOUR,

@@ -15,7 +15,7 @@ import {
   SelectionSetNode,
 } from "graphql";
 import { Interval, planBuckets } from "../analytics/buckets";
-import { MAX_BUCKETS, MAX_GROUPS, MAX_ROWS } from "../analytics/campaign-stats.service";
+import { MAX_BUCKETS, MAX_GROUPS, MAX_ROWS, RANGE_MS } from "../analytics/campaign-stats.service";
 import { MAX_REF_LENGTH } from "../referrals/ref-rules";
 import { DEFAULT_PAGE, MAX_PAGE } from "./connection";
 
@@ -164,11 +164,9 @@ function bucketCount(interval: Interval, args: Record<string, unknown>, now: Dat
   });
 }
 
-const HOUR = 3_600_000;
-const RANGE_HOURS: Record<string, number> = { LAST_24H: 24, LAST_7D: 7 * 24, LAST_30D: 30 * 24, LAST_90D: 90 * 24 };
-
 function periodOf(args: Record<string, unknown>, now: Date): { from: number; to: number } | null {
-  if (typeof args.range === "string") return args.range in RANGE_HOURS ? { from: now.getTime() - RANGE_HOURS[args.range] * HOUR, to: now.getTime() } : null;
+  if (typeof args.range === "string")
+    return args.range in RANGE_MS ? { from: now.getTime() - RANGE_MS[args.range as keyof typeof RANGE_MS], to: now.getTime() } : null;
   if (args.from instanceof Date && args.to instanceof Date) return { from: args.from.getTime(), to: args.to.getTime() };
   return null;
 }
