@@ -88,7 +88,7 @@ export async function buildApp(config: Readonly<Config>, store: Store, options: 
     return caller;
   };
 
-  const requestLimits = await rateLimits(app, { perKey: config.rateLimitPerKey, perAddress: config.rateLimitPerAddress, callerOf });
+  const requestLimits = await rateLimits(app, { perKey: config.rateLimitPerKey, perAddress: config.rateLimitPerAddress, windowSeconds: config.rateLimitWindowSeconds, callerOf });
   // A root hook runs before the exports' own 401, so requests without a valid key count against their address.
   app.addHook("onRequest", async (request, reply) => {
     const route = request.routeOptions.url ?? "";

@@ -17,8 +17,9 @@ export const CONFIG_VARIABLES = {
   LOG_LEVEL: "fatal, error, warn, info (default), debug, trace or silent.",
   POSTPROXY_API_KEY: "Postproxy API key, for sending greetings (unset: sendGreeting answers POSTPROXY_NOT_CONFIGURED).",
   POSTPROXY_BASE_URL: "Postproxy's API (default https://api.postproxy.dev).",
-  RATE_LIMIT_PER_KEY: "Requests per minute per API key to /graphql and /exports, per instance (default 3000; 0 for no limit).",
-  RATE_LIMIT_PER_ADDRESS: "Requests per minute per client address without a valid API key, and webhooks with a bad signature, per instance (default 60; 0 for no limit).",
+  RATE_LIMIT_PER_KEY: "Requests per window per API key to /graphql and /exports, per instance (default 200; 0 for no limit).",
+  RATE_LIMIT_PER_ADDRESS: "Requests per window per client address without a valid API key, and webhooks with a bad signature, per instance (default 10; 0 for no limit).",
+  RATE_LIMIT_WINDOW_SECONDS: "The window the rate limits count in, in seconds (default 10: short windows keep a burst short).",
   TRUST_PROXY: "Reverse proxies whose X-Forwarded-For names the client: true (any), a hop count, or comma-separated addresses or CIDR ranges (default off: X-Forwarded-For is ignored).",
   GRAPHQL_MAX_DOCUMENT_LENGTH: "Longest GraphQL document, in characters (UTF-16 code units, as graphql-js counts them) (default 100000).",
   GRAPHQL_MAX_TOKENS: "Most lexical tokens in a GraphQL document (default 2000).",
@@ -86,11 +87,14 @@ export class Config {
   })
   refGrammar?: string;
 
-  @Min(0) @IsInt({ message: "must be a whole number of requests per minute" })
+  @Min(0) @IsInt({ message: "must be a whole number of requests per window" })
   rateLimitPerKey: number;
 
-  @Min(0) @IsInt({ message: "must be a whole number of requests per minute" })
+  @Min(0) @IsInt({ message: "must be a whole number of requests per window" })
   rateLimitPerAddress: number;
+
+  @Min(1) @IsInt({ message: "must be a whole number of seconds" })
+  rateLimitWindowSeconds: number;
 
   @IsOptional()
   @ValidateBy({
@@ -149,6 +153,7 @@ const VARIABLE_OF = {
   refGrammar: "REF_GRAMMAR",
   rateLimitPerKey: "RATE_LIMIT_PER_KEY",
   rateLimitPerAddress: "RATE_LIMIT_PER_ADDRESS",
+  rateLimitWindowSeconds: "RATE_LIMIT_WINDOW_SECONDS",
   trustProxy: "TRUST_PROXY",
   postproxyApiKey: "POSTPROXY_API_KEY",
   postproxyBaseUrl: "POSTPROXY_BASE_URL",
@@ -180,8 +185,9 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     nodeEnv: env.NODE_ENV || "development",
     logLevel: env.LOG_LEVEL || "info",
     refGrammar: env.REF_GRAMMAR || undefined,
-    rateLimitPerKey: integer(env.RATE_LIMIT_PER_KEY) ?? 3000,
-    rateLimitPerAddress: integer(env.RATE_LIMIT_PER_ADDRESS) ?? 60,
+    rateLimitPerKey: integer(env.RATE_LIMIT_PER_KEY) ?? 200,
+    rateLimitPerAddress: integer(env.RATE_LIMIT_PER_ADDRESS) ?? 10,
+    rateLimitWindowSeconds: integer(env.RATE_LIMIT_WINDOW_SECONDS) ?? 10,
     trustProxy: env.TRUST_PROXY || undefined,
     postproxyApiKey: env.POSTPROXY_API_KEY || undefined,
     postproxyBaseUrl: env.POSTPROXY_BASE_URL || DEFAULT_POSTPROXY_BASE_URL,

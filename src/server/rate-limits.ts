@@ -4,10 +4,12 @@ import { Caller } from "../auth/api-key.service";
 import { RefgraphError } from "../errors";
 
 export interface RateLimitOptions {
-  /** Requests per minute per API key; 0 for no limit. */
+  /** Requests per window per API key; 0 for no limit. */
   perKey: number;
-  /** Requests per minute per client address, for callers without a valid key and badly signed webhooks; 0 for no limit. */
+  /** Requests per window per client address, for callers without a valid key and badly signed webhooks; 0 for no limit. */
   perAddress: number;
+  /** How long a window lasts; each key's starts at its first request. */
+  windowSeconds: number;
   /** The caller behind a request's Authorization header, authenticated once per request. */
   callerOf: (request: FastifyRequest) => Promise<Caller | null>;
 }
@@ -23,20 +25,19 @@ type Limiter = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown
 
 // Each limiter forgets its least recently seen key beyond this many, so memory stays bounded whatever the traffic.
 const KEYS_REMEMBERED = 10_000;
-const MINUTE = 60_000;
 
 /**
- * Fixed one-minute windows counted in this process's memory: several instances each count their own. Answers over a
+ * Fixed windows counted in this process's memory: several instances each count their own. Answers over a
  * limit are 429 RATE_LIMITED with Retry-After and x-ratelimit-* headers.
  */
-export async function rateLimits(app: FastifyInstance, { perKey, perAddress, callerOf }: RateLimitOptions): Promise<RateLimits> {
+export async function rateLimits(app: FastifyInstance, { perKey, perAddress, windowSeconds, callerOf }: RateLimitOptions): Promise<RateLimits> {
   await app.register(rateLimit, {
     global: false,
     errorResponseBuilder: (_request, { ttl }) => new RefgraphError("RATE_LIMITED", `Too many requests; retry after ${Math.ceil(ttl / 1000)} seconds.`),
   });
   const limiter = (max: number, keyGenerator?: (request: FastifyRequest) => Promise<string>): Limiter => {
     if (max === 0) return async () => undefined;
-    const count = app.rateLimit({ max, timeWindow: MINUTE, cache: KEYS_REMEMBERED, ...(keyGenerator && { keyGenerator }) });
+    const count = app.rateLimit({ max, timeWindow: windowSeconds * 1000, cache: KEYS_REMEMBERED, ...(keyGenerator && { keyGenerator }) });
     return (request, reply) => count.call(app, request, reply);
   };
   const byKey = limiter(perKey, async (request) => {

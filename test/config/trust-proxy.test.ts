@@ -43,28 +43,29 @@ describe("trustProxy", () => {
 });
 
 describe("rate limit and proxy configuration", () => {
-  test("defaults: 3000 requests a minute per key, 60 per address, no proxy trusted", () => {
+  test("defaults: 200 requests per key and 10 per address in windows of 10 s, no proxy trusted", () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ rateLimitPerKey: 3000, rateLimitPerAddress: 60 });
+    expect(config).toMatchObject({ rateLimitPerKey: 200, rateLimitPerAddress: 10, rateLimitWindowSeconds: 10 });
     expect(config.trustedProxies).toBe(false);
   });
 
   test("each variable is read, 0 included (no limit)", () => {
-    const config = loadConfig({ RATE_LIMIT_PER_KEY: "0", RATE_LIMIT_PER_ADDRESS: "5", TRUST_PROXY: "127.0.0.1" });
-    expect(config).toMatchObject({ rateLimitPerKey: 0, rateLimitPerAddress: 5 });
+    const config = loadConfig({ RATE_LIMIT_PER_KEY: "0", RATE_LIMIT_PER_ADDRESS: "5", RATE_LIMIT_WINDOW_SECONDS: "60", TRUST_PROXY: "127.0.0.1" });
+    expect(config).toMatchObject({ rateLimitPerKey: 0, rateLimitPerAddress: 5, rateLimitWindowSeconds: 60 });
     expect(config.trustedProxies).toEqual(["127.0.0.1"]);
   });
 
   test("a bad value stops the start, naming the variable and the value", () => {
     let message = "";
     try {
-      loadConfig({ RATE_LIMIT_PER_KEY: "-1", RATE_LIMIT_PER_ADDRESS: "lots", TRUST_PROXY: "proxy.internal" });
+      loadConfig({ RATE_LIMIT_PER_KEY: "-1", RATE_LIMIT_PER_ADDRESS: "lots", RATE_LIMIT_WINDOW_SECONDS: "0", TRUST_PROXY: "proxy.internal" });
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigError);
       message = (error as Error).message;
     }
     expect(message).toContain('RATE_LIMIT_PER_KEY: must not be less than 0 (got "-1")');
-    expect(message).toContain('RATE_LIMIT_PER_ADDRESS: must be a whole number of requests per minute (got "lots")');
+    expect(message).toContain('RATE_LIMIT_PER_ADDRESS: must be a whole number of requests per window (got "lots")');
+    expect(message).toContain('RATE_LIMIT_WINDOW_SECONDS: must not be less than 1 (got "0")');
     expect(message).toContain("TRUST_PROXY: must be true, a hop count, or comma-separated addresses or CIDR ranges of your proxies: 'proxy.internal'");
   });
 });
