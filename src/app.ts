@@ -34,6 +34,8 @@ export interface AppOptions {
   now?: () => Date;
   /** How often the greeting worker looks for greetings to retry (default 1 s). */
   greetingRetryIntervalMs?: number;
+  /** Where the JSON log lines go (default stdout); tests read them. */
+  logStream?: NodeJS.WritableStream;
 }
 
 const OPEN_ACCESS: Caller = { name: "anonymous (REFGRAPH_ADMIN_KEY unset)", scope: "admin" };
@@ -49,7 +51,7 @@ export const loggerOptions = (level: string) => ({
 export async function buildApp(config: Readonly<Config>, store: Store, options: AppOptions = {}): Promise<FastifyInstance> {
   const now = options.now ?? (() => new Date());
   const app = Fastify({
-    logger: loggerOptions(config.logLevel),
+    logger: { ...loggerOptions(config.logLevel), ...(options.logStream && { stream: options.logStream }) },
     forceCloseConnections: "idle",
     trustProxy: config.trustedProxies,
     // errorAnswers answers the requests that arrive while closing, and answerClientError Node's parse errors.
@@ -135,6 +137,8 @@ export async function buildApp(config: Readonly<Config>, store: Store, options: 
       queryLimitsPlugin(schema, queryLimits, new CostBudgets(queryLimits.budget)),
       ApolloServerPluginCacheControlDisabled(),
     ],
+    // Apollo's own log lines (failures outside any resolver) as JSON lines with the rest, not on the console.
+    logger: app.log,
     formatError: (formatted, error) => formatError(formatted, error, app),
     includeStacktraceInErrorResponses: false,
   });
