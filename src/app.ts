@@ -1,6 +1,6 @@
 import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/disabled";
-import fastifyApollo, { fastifyApolloDrainPlugin } from "@as-integrations/fastify";
+import { fastifyApolloDrainPlugin, fastifyApolloHandler } from "@as-integrations/fastify";
 import cors from "@fastify/cors";
 import Fastify, { FastifyInstance, FastifyRequest } from "fastify";
 import { GraphQLError, GraphQLFormattedError } from "graphql";
@@ -20,7 +20,7 @@ import { GreetingRuleService } from "./greetings/greeting-rule.service";
 import { GreetingWorker } from "./greetings/greeting.worker";
 import { PostproxyClient } from "./postproxy/postproxy.client";
 import { CostBudgets } from "./graphql/cost-budget";
-import { MAX_FIELDS, queryLimitsPlugin, refuseBeforeValidation } from "./graphql/limits";
+import { graphqlBodyLimit, MAX_FIELDS, queryLimitsPlugin, refuseBeforeValidation } from "./graphql/limits";
 import { buildRefgraphSchema } from "./graphql/schema";
 import { ReferralService } from "./referrals/referral.service";
 import { answerClientError, errorAnswers } from "./server/error-answers";
@@ -154,9 +154,12 @@ export async function buildApp(config: Readonly<Config>, store: Store, options: 
     services,
     loaders: createLoaders(services),
   });
-  await app.register(fastifyApollo(apollo), {
-    path: "/graphql",
-    context: async (request) => contextFor(await callerOf(request), request.ip),
+  app.route({
+    method: ["GET", "POST", "OPTIONS"],
+    url: "/graphql",
+    // A body longer than any document allowed is refused from its Content-Length, before it is read.
+    bodyLimit: graphqlBodyLimit(config.graphqlMaxDocumentLength),
+    handler: fastifyApolloHandler(apollo, { context: async (request) => contextFor(await callerOf(request), request.ip) }),
   });
   await app.register(exportRoutes, {
     exports: new ExportService(store.reader),

@@ -13,6 +13,9 @@ export interface QueryLimits {
   budget: BudgetLimits;
 }
 
+/** /graphql's body limit: the longest document allowed, each character up to 3 bytes of UTF-8, and 64 KiB for the rest. */
+export const graphqlBodyLimit = (maxDocumentLength: number) => 3 * maxDocumentLength + 64 * 1024;
+
 /** Documents with more fields than this are refused before validation, whose field-merging check is quadratic. */
 export const MAX_FIELDS = 500;
 

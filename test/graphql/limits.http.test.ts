@@ -97,6 +97,13 @@ test("a document of more tokens than GRAPHQL_MAX_TOKENS, or longer than GRAPHQL_
   expect(long.body.errors[0].message).toMatch(/more than 100000/);
 });
 
+test("a body longer than any document allowed (100,000 characters) is refused with 413 before it is read", async () => {
+  // 3 × 100,000 + 64 KiB: a 400,000-character document is over /graphql's body limit, though under the webhooks' 1 MiB.
+  const { status, body } = await server.graphql(`# ${"x".repeat(400_000)}\n{ chats { totalCount } }`);
+  expect(status).toBe(413);
+  expect(body).toEqual({ error: expect.stringMatching(/over this route's limit of 365536 bytes/), code: "PAYLOAD_TOO_LARGE" });
+});
+
 test("every answer carries extensions.cost: the document's cost and the key's budget", async () => {
   const { body } = await server.graphql(`{ chats(first: 5) { totalCount edges { node { id } } } }`);
   expect(body.errors).toBeUndefined();

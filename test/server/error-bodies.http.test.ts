@@ -43,7 +43,7 @@ describe("Fastify's own answers carry { error, code }", () => {
     expect(invalid.body.errors[0].extensions.code).toBe("GRAPHQL_VALIDATION_FAILED");
   });
 
-  test("bodies /graphql refuses: over 1 MiB 413 PAYLOAD_TOO_LARGE, no Content-Type 415, not JSON or empty 400 BAD_REQUEST", async () => {
+  test("bodies /graphql refuses: over its limit 413 PAYLOAD_TOO_LARGE, no Content-Type 415, not JSON or empty 400 BAD_REQUEST", async () => {
     const post = async (body: string | Blob, headers: Record<string, string> = { "content-type": "application/json" }) =>
       answer(await fetch(`${server.url}/graphql`, { method: "POST", headers: { authorization: `Bearer ${ADMIN_KEY}`, ...headers }, body }));
     expect(await post(JSON.stringify({ query: `{ __typename }${" ".repeat(1024 * 1024)}` }))).toEqual({
