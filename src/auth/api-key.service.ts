@@ -11,6 +11,9 @@ const KEY_PREFIX = "rg_";
 
 export const hashKey = (key: string) => createHash("sha256").update(key).digest("hex");
 
+/** The key in an `Authorization: Bearer <key>` header, or null. */
+export const bearerKey = (authorization: string | undefined): string | null => /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1] ?? null;
+
 export class ApiKeyService {
   private readonly adminKeyHash: Buffer | null;
 
@@ -23,7 +26,7 @@ export class ApiKeyService {
 
   /** The caller behind an `Authorization: Bearer <key>` header, or null for no or an unknown key. */
   async authenticate(authorization: string | undefined): Promise<Caller | null> {
-    const key = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1];
+    const key = bearerKey(authorization);
     if (!key) return null;
     const hash = hashKey(key);
     // Compared as fixed-length hashes in constant time, so neither the key's length nor its prefix leaks.
