@@ -43,9 +43,9 @@ describe("trustProxy", () => {
 });
 
 describe("rate limit and proxy configuration", () => {
-  test("defaults: 200 requests per key and 10 per address in windows of 10 s, no proxy trusted", () => {
+  test("defaults: 100 requests per key and 10 per address in windows of 10 s, no proxy trusted", () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ rateLimitPerKey: 200, rateLimitPerAddress: 10, rateLimitWindowSeconds: 10 });
+    expect(config).toMatchObject({ rateLimitPerKey: 100, rateLimitPerAddress: 10, rateLimitWindowSeconds: 10 });
     expect(config.trustedProxies).toBe(false);
   });
 
