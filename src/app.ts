@@ -139,6 +139,8 @@ export async function buildApp(config: Readonly<Config>, store: Store, options: 
     ],
     // Apollo's own log lines (failures outside any resolver) as JSON lines with the rest, not on the console.
     logger: app.log,
+    // main.ts and the demo close everything in order on SIGINT/SIGTERM; Apollo's own handler would end the process first.
+    stopOnTerminationSignals: false,
     formatError: (formatted, error) => formatError(formatted, error, app),
     includeStacktraceInErrorResponses: false,
   });

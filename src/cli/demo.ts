@@ -89,7 +89,8 @@ async function main(exitAfterAnswers: boolean): Promise<void> {
     let delivered = await feed(url, secret, [...seedEvents({ referrals: 600, chats: 200, refs: 40, days: 1, seed: 42, end: new Date() })]);
     // The rule's greetings go out through the worker; Postproxy's message.sent webhooks follow.
     const unsettled = `{ queued: greetings(filter: { status: QUEUED }) { totalCount } pending: greetings(filter: { status: PENDING }) { totalCount } }`;
-    for (let waited = 0; waited < 20_000; waited += 250) {
+    // Bounded, but long enough for a busy machine: the demo's answers show these greetings settled.
+    for (let waited = 0; waited < 120_000; waited += 250) {
       const { queued, pending } = (await graphql(unsettled)) as Record<string, { totalCount: number }>;
       if (queued.totalCount + pending.totalCount === 0) break;
       await new Promise((resolve) => setTimeout(resolve, 250));
@@ -116,7 +117,7 @@ async function main(exitAfterAnswers: boolean): Promise<void> {
     console.log(`GraphQL: ${url}/graphql\nAPI key: ${adminKey}  (send it as "Authorization: Bearer <key>")`);
     if (exitAfterAnswers) return await stop();
     console.log("Ctrl-C stops the demo and deletes its database.");
-    await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
+    await new Promise<void>((resolve) => ["SIGINT", "SIGTERM"].forEach((signal) => process.once(signal, () => resolve())));
     await stop();
   } catch (error) {
     await stop();

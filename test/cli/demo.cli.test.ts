@@ -1,4 +1,5 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -35,3 +36,26 @@ test("the demo feeds signed traffic through the fake Postproxy and answers its t
   }
   expect(run.stdout).toMatch(/GraphQL: http:\/\/127\.0\.0\.1:\d+\/graphql\nAPI key: demo_admin_[0-9a-f]+/);
 }, 120_000);
+
+test("Ctrl-C stops the demo and deletes its database", async () => {
+  // The demo makes its folder in TMPDIR: a folder of the test's own shows what it leaves behind.
+  const temp = mkdtempSync(join(tmpdir(), "refgraph-demo-test-"));
+  try {
+    const child = spawn(process.execPath, [DEMO], { cwd: temp, env: { PATH: process.env.PATH, PORT: "0", TMPDIR: temp }, stdio: ["ignore", "pipe", "pipe"] });
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    let stdout = "";
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on("data", (chunk) => {
+        stdout += chunk;
+        if (stdout.includes("Ctrl-C stops the demo")) resolve();
+      });
+      void exited.then(() => reject(new Error(`the demo exited before serving: ${stdout}`)));
+    });
+    expect(readdirSync(temp)).toHaveLength(1);
+    child.kill("SIGINT");
+    expect(await exited).toBe(0);
+    expect(readdirSync(temp)).toEqual([]);
+  } finally {
+    rmSync(temp, { recursive: true, force: true });
+  }
+}, 180_000);
