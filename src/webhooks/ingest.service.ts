@@ -10,6 +10,7 @@ import { GreetingRule } from "../greetings/greeting-rule.entity";
 import { queueRuleGreetings } from "../greetings/rule-greetings";
 import { bulkInsert, overwriteOnConflict } from "../db/bulk-insert";
 import { writeRevision } from "../db/revision";
+import { runStatements } from "../db/statements";
 import { WriteBatcher } from "../db/write-batcher";
 import { earliestFacts, isLate, markDisplacedFirsts, readHistory, referralWrites, restampReferralsOf, storedReplies, upsertReferrals } from "../referrals/referral-history";
 import { RefGrammar } from "../referrals/ref-grammar";
@@ -89,25 +90,25 @@ export class IngestService {
     if (replayed.length > 0)
       await manager.createQueryBuilder().delete().from(WebhookEvent).where("id IN (:...replayed)", { replayed }).andWhere("status = :failed", { failed: WebhookEventStatus.FAILED }).execute();
 
-    // Reads go out together and writes go out together: every await is a trip through the event loop, which is
-    // busy with incoming requests, and the database would sit idle waiting for each one.
+    // Reads go out together and writes go out together (on SQLite; see runStatements): every await is a trip
+    // through the event loop, which is busy with incoming requests, and the database would sit idle waiting for each one.
     const ids = [...new Set(batch.map((d) => d.envelope.id))];
     const touched = interpretations.flatMap((i) => (i.chat ? [i.chat] : []));
     const referralFacts = touched.flatMap((fact) => (fact.referral ? [fact.referral] : []));
-    const [revision, rules, storedEvents, chats, messages, inboundHistory] = await Promise.all([
-      writeRevision(manager),
-      manager.getRepository(GreetingRule).findBy({ enabled: true }),
-      manager.createQueryBuilder(WebhookEvent, "e").select(["e.id", "e.status"]).where("e.id IN (:...ids)", { ids }).getMany(),
-      readById(manager, Chat, interpretations.flatMap((i) => (i.chat ? [i.chat.id] : []))),
-      readById(manager, Message, interpretations.flatMap((i) => (i.message ? [i.message.id] : []))),
-      readHistory(manager, earliestFacts(touched, new Set(touched.filter((fact) => fact.inboundAt).map((fact) => fact.id)))),
-    ]);
+    const [revision, rules, storedEvents, chats, messages, inboundHistory] = await runStatements(manager, [
+      () => writeRevision(manager),
+      () => manager.getRepository(GreetingRule).findBy({ enabled: true }),
+      () => manager.createQueryBuilder(WebhookEvent, "e").select(["e.id", "e.status"]).where("e.id IN (:...ids)", { ids }).getMany(),
+      () => readById(manager, Chat, interpretations.flatMap((i) => (i.chat ? [i.chat.id] : []))),
+      () => readById(manager, Message, interpretations.flatMap((i) => (i.message ? [i.message.id] : []))),
+      () => readHistory(manager, earliestFacts(touched, new Set(touched.filter((fact) => fact.inboundAt).map((fact) => fact.id)))),
+    ] as const);
     // Referrals delivered at or before a stored message of their chat need its replies and history; most need neither.
     const late = referralFacts.filter((fact) => isLate(chats.get(fact.chatId), fact.receivedAt));
-    const [replies, lateHistory] = await Promise.all([
-      storedReplies(manager, late),
-      readHistory(manager, earliestFacts(touched, new Set(late.map((fact) => fact.chatId).filter((id) => !inboundHistory.has(id))))),
-    ]);
+    const [replies, lateHistory] = await runStatements(manager, [
+      () => storedReplies(manager, late),
+      () => readHistory(manager, earliestFacts(touched, new Set(late.map((fact) => fact.chatId).filter((id) => !inboundHistory.has(id))))),
+    ] as const);
     const history = { referrals: new Map([...inboundHistory, ...lateHistory]), replies, chats: new Map(chats) };
     const stored = new Map(storedEvents.map((e) => [e.id, e.status]));
     const outcomes: IngestOutcome[] = [];
@@ -128,15 +129,16 @@ export class IngestService {
     const chatRows = fold(chats, chatFacts, mergeChat);
     const referralChanges = referralWrites(history, chatFacts, chats, this.options.grammar);
     const replatformed = chatRows.filter((chat) => history.chats.has(chat.id) && history.chats.get(chat.id)?.platform !== chat.platform);
-    await allSettled([
-      bulkInsert(manager, WebhookEvent, [...fresh.values()].map((f) => f.row)),
-      bulkInsert(manager, Chat, chatRows, overwriteOnConflict(manager, Chat, "id")),
-      bulkInsert(manager, Message, fold(messages, applied.flatMap((i) => (i.message ? [i.message] : [])), mergeMessage), overwriteOnConflict(manager, Message, "id")),
-      upsertReferrals(manager, referralChanges.rows, revision),
-      markDisplacedFirsts(manager, referralChanges.displacedFirsts, revision),
-      restampReferralsOf(manager, replatformed.map((chat) => chat.id), revision),
-      restampGreetedReferrals(manager, [...new Set(applied.flatMap((i) => (i.message ? [i.message.chatId] : [])))], revision),
-      ...[...repeats].map(([id, count]) =>
+    const messageRows = fold(messages, applied.flatMap((i) => (i.message ? [i.message] : [])), mergeMessage);
+    await runStatements(manager, [
+      () => bulkInsert(manager, WebhookEvent, [...fresh.values()].map((f) => f.row)),
+      () => bulkInsert(manager, Chat, chatRows, overwriteOnConflict(manager, Chat, "id")),
+      () => bulkInsert(manager, Message, messageRows, overwriteOnConflict(manager, Message, "id")),
+      () => upsertReferrals(manager, referralChanges.rows, revision),
+      () => markDisplacedFirsts(manager, referralChanges.displacedFirsts, revision),
+      () => restampReferralsOf(manager, replatformed.map((chat) => chat.id), revision),
+      () => restampGreetedReferrals(manager, [...new Set(applied.flatMap((i) => (i.message ? [i.message.chatId] : [])))], revision),
+      ...[...repeats].map(([id, count]) => () =>
         manager.createQueryBuilder().update(WebhookEvent).set({ duplicates: () => `duplicates + ${count}` }).where("id = :id", { id }).execute(),
       ),
     ]);
@@ -186,15 +188,6 @@ export class IngestService {
     });
     return { status: WebhookEventStatus.FAILED, duplicate: false };
   }
-}
-
-/**
- * Like Promise.all, but rejects only once every statement has finished: the rollback that follows a failure must
- * not overtake a write still queued on the connection, which would then run outside the transaction.
- */
-async function allSettled(writes: Promise<unknown>[]): Promise<void> {
-  const failed = (await Promise.allSettled(writes)).find((result) => result.status === "rejected");
-  if (failed) throw (failed as PromiseRejectedResult).reason;
 }
 
 /** Folds each fact into its row with `merge`; returns the rows that changed. */
