@@ -19,8 +19,7 @@ import { GreetingService } from "./greetings/greeting.service";
 import { GreetingRuleService } from "./greetings/greeting-rule.service";
 import { GreetingWorker } from "./greetings/greeting.worker";
 import { PostproxyClient } from "./postproxy/postproxy.client";
-import { CostBudgets } from "./graphql/cost-budget";
-import { graphqlBodyLimit, MAX_FIELDS, queryLimitsPlugin, refuseBeforeValidation } from "./graphql/limits";
+import { graphqlBodyLimit, queryLimitsPlugin, refuseBeforeValidation } from "./graphql/limits";
 import { buildRefgraphSchema } from "./graphql/schema";
 import { ReferralService } from "./referrals/referral.service";
 import { answerClientError, errorAnswers } from "./server/error-answers";
@@ -117,7 +116,6 @@ export async function buildApp(config: Readonly<Config>, store: Store, options: 
   const schema = await buildRefgraphSchema();
   const queryLimits = {
     maxDepth: config.graphqlMaxDepth,
-    maxFields: MAX_FIELDS,
     maxCost: config.graphqlMaxCost,
     budget: { capacity: config.graphqlCostBudget, restorePerSecond: config.graphqlCostRestorePerSecond },
   };
@@ -134,7 +132,7 @@ export async function buildApp(config: Readonly<Config>, store: Store, options: 
     plugins: [
       fastifyApolloDrainPlugin(app),
       authPlugin,
-      queryLimitsPlugin(schema, queryLimits, new CostBudgets(queryLimits.budget)),
+      queryLimitsPlugin(schema, queryLimits),
       ApolloServerPluginCacheControlDisabled(),
     ],
     // Apollo's own log lines (failures outside any resolver) as JSON lines with the rest, not on the console.

@@ -7,8 +7,6 @@ import { documentShape, operationCost } from "./query-cost";
 
 export interface QueryLimits {
   maxDepth: number;
-  /** Fields an operation selects, fragments expanded. */
-  maxFields: number;
   maxCost: number;
   budget: BudgetLimits;
 }
@@ -54,7 +52,8 @@ export function refuseBeforeValidation(context: ValidationContext): ASTVisitor {
  * execution (its variables, its cost against the limit and against the caller's budget); adds extensions.cost to
  * every answer.
  */
-export function queryLimitsPlugin(schema: GraphQLSchema, limits: QueryLimits, budgets: CostBudgets): ApolloServerPlugin<Context> {
+export function queryLimitsPlugin(schema: GraphQLSchema, limits: QueryLimits): ApolloServerPlugin<Context> {
+  const budgets = new CostBudgets(limits.budget);
   const tooComplex = (message: string, details: Record<string, unknown> = {}) => new RefgraphError("QUERY_TOO_COMPLEX", message, details);
   const availableTo = ({ costKey, now }: Context) => (costKey ? budgets.available(costKey, now.getTime()) : null);
   const tooCostly = (cost: number, context: Context) =>
@@ -76,8 +75,8 @@ export function queryLimitsPlugin(schema: GraphQLSchema, limits: QueryLimits, bu
           let refusal: GraphQLError | undefined;
           if (shape.depth > limits.maxDepth)
             refusal = tooComplex(`The query nests fields ${shape.depth} deep; the limit is ${limits.maxDepth} (GRAPHQL_MAX_DEPTH).`);
-          else if (shape.fields > limits.maxFields)
-            refusal = tooComplex(`The query selects ${shape.fields} fields, fragments expanded; the limit is ${limits.maxFields}.`);
+          else if (shape.fields > MAX_FIELDS)
+            refusal = tooComplex(`The query selects ${shape.fields} fields, fragments expanded; the limit is ${MAX_FIELDS}.`);
           else {
             // Costed now when its variables can be read; otherwise validation and didResolveOperation say what is wrong.
             const operation = getOperationAST(document, request.operationName);

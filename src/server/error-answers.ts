@@ -30,7 +30,7 @@ export function answerClientError(error: ConnectionError, socket: Socket) {
   if (error.code === "ECONNRESET" || socket.destroyed) return;
   const [code, message]: [ErrorCode, string] =
     error.code === "HPE_HEADER_OVERFLOW"
-      ? ["REQUEST_HEADER_FIELDS_TOO_LARGE", "The request's headers are over 16 KiB together."]
+      ? ["REQUEST_HEADER_FIELDS_TOO_LARGE", ERROR_CODES.REQUEST_HEADER_FIELDS_TOO_LARGE.meaning]
       : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
         ? ["BAD_REQUEST", "The request did not arrive in time."]
         : ["BAD_REQUEST", "The request is not valid HTTP/1.1."];
