@@ -14,10 +14,10 @@ const { mkdtempSync, rmSync } = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
 
-let signatureHeader, sleep, startServer;
+let freshPostgres, signatureHeader, sleep, startServer;
 try {
   ({ signatureHeader } = require("../dist/src/webhooks/signature"));
-  ({ sleep, startServer } = require("./server"));
+  ({ freshPostgres, sleep, startServer } = require("./server"));
 } catch (error) {
   console.error(`bench/ingest.js needs the build output in dist/: run \`npm run build\` first (${error.message})`);
   process.exit(1);
@@ -81,25 +81,6 @@ function signedHeaders(secret, id, body) {
     "x-postproxy-delivery": `dlv_${id}`,
     "x-postproxy-signature": signatureHeader(secret, body, Math.floor(Date.now() / 1000)),
   };
-}
-
-/** Creates a fresh PostgreSQL database beside the one the URL names: the server takes its schema from the URL. */
-async function freshPostgres(url) {
-  const { Client } = require("pg");
-  const name = `refgraph_bench_${randomBytes(4).toString("hex")}`;
-  const admin = async (sql) => {
-    const client = new Client({ connectionString: url });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`CREATE DATABASE ${name}`);
-  const fresh = new URL(url);
-  fresh.pathname = `/${name}`;
-  return { url: fresh.toString(), name, drop: () => admin(`DROP DATABASE IF EXISTS ${name}`) };
 }
 
 async function countStored(url, adminKey) {

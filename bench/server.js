@@ -2,6 +2,7 @@
 // What both benchmarks share: refgraph's server, started as in production in a process of its own.
 
 const { spawn } = require("node:child_process");
+const { randomBytes } = require("node:crypto");
 const net = require("node:net");
 const path = require("node:path");
 const { CONFIG_VARIABLES } = require("../dist/src/config/config");
@@ -21,7 +22,7 @@ function freePort() {
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Starts `node dist/src/main.js` with only the variables given here (no inherited refgraph settings, no .env). */
-async function startServer({ databaseUrl, secret, adminKey, cwd }) {
+async function startServer({ databaseUrl, secret, adminKey, cwd, env: extraEnv = {} }) {
   const port = await freePort();
   const env = { ...process.env };
   for (const variable of Object.keys(CONFIG_VARIABLES)) delete env[variable];
@@ -33,6 +34,7 @@ async function startServer({ databaseUrl, secret, adminKey, cwd }) {
     REFGRAPH_ADMIN_KEY: adminKey,
     NODE_ENV: "production",
     LOG_LEVEL: "warn",
+    ...extraEnv,
   });
   // cwd is the temp folder so that a developer's .env (main.ts loads ./.env) cannot change the settings.
   const child = spawn(process.execPath, [path.join(ROOT, "dist/src/main.js")], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
@@ -57,6 +59,7 @@ async function startServer({ databaseUrl, secret, adminKey, cwd }) {
     url,
     /** The server's process id, to read its memory from /proc or to kill it when it stops answering. */
     pid: child.pid,
+    exited,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill("SIGTERM");
@@ -70,4 +73,23 @@ async function startServer({ databaseUrl, secret, adminKey, cwd }) {
   };
 }
 
-module.exports = { sleep, startServer };
+/** Creates a fresh PostgreSQL database beside the one the URL names: the server takes its schema from the URL. */
+async function freshPostgres(url) {
+  const { Client } = require("pg");
+  const name = `refgraph_bench_${randomBytes(4).toString("hex")}`;
+  const admin = async (sql) => {
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  const fresh = new URL(url);
+  fresh.pathname = `/${name}`;
+  return { url: fresh.toString(), name, drop: () => admin(`DROP DATABASE IF EXISTS ${name}`) };
+}
+
+module.exports = { freshPostgres, sleep, startServer };
