@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { EventEmitter } from "node:events";
 import { createServer, IncomingMessage, Server, ServerResponse } from "node:http";
 import { AddressInfo } from "node:net";
 import { signatureHeader } from "../webhooks/signature";
@@ -13,8 +14,8 @@ export type ScriptedAnswer =
   | { status: 500 | 502 | 503 }
   | { status: 429; retryAfterSeconds?: number }
   | { status: 422; errors: string[] }
-  /** Answers normally, but only after this long. */
-  | { delayMs: number }
+  /** Answers normally, but only once `held` settles: the test decides when. */
+  | { held: Promise<unknown> }
   /** Closes the connection without answering. */
   | { drop: true };
 
@@ -26,8 +27,8 @@ export interface FakePostproxyOptions {
   webhookSecret?: string;
   /** How long after accepting a message its webhook is delivered (default 20 ms). */
   deliveryDelayMs?: number;
-  /** When set, a send is answered only this long after its webhook was delivered: Postproxy's webhook may overtake its 202. */
-  answerAfterWebhookMs?: number;
+  /** When set, a send is answered only after its webhook was delivered and this settled: Postproxy's webhook may overtake its 202. */
+  answerAfterWebhook?: Promise<unknown>;
 }
 
 /** One accepted send: the Message as answered, and what the webhook later said. */
@@ -49,7 +50,8 @@ export interface RecordedRequest {
   answer: number | "dropped";
 }
 
-export class FakePostproxy {
+/** Emits "request" with each RecordedRequest as it arrives, before it is answered. */
+export class FakePostproxy extends EventEmitter {
   /** Every request to the send route, in arrival order. */
   readonly requests: RecordedRequest[] = [];
   /** Accepted sends by Idempotency-Key: a second send with the same key is answered with the same message. */
@@ -66,7 +68,9 @@ export class FakePostproxy {
   private server: Server | null = null;
 
   /** The options may change while it runs (a test learns refgraph's URL after starting both). */
-  constructor(readonly options: FakePostproxyOptions) {}
+  constructor(readonly options: FakePostproxyOptions) {
+    super();
+  }
 
   /** The next requests get these answers, one each, in order. */
   failNext(...answers: ScriptedAnswer[]): void {
@@ -103,6 +107,7 @@ export class FakePostproxy {
     const key = header(request, "idempotency-key");
     const record: RecordedRequest = { chatId, idempotencyKey: key, body: parse(text), answer: 0 };
     this.requests.push(record);
+    this.emit("request", record);
     const answer = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       record.answer = status;
       send(response, status, body, headers);
@@ -117,7 +122,7 @@ export class FakePostproxy {
     if (key && this.inFlight.has(key)) return answer(409, { error: "A request with this Idempotency-Key is in progress" });
     if (key) this.inFlight.add(key);
     try {
-      if (scripted && "delayMs" in scripted) await new Promise((resolve) => setTimeout(resolve, scripted.delayMs));
+      if (scripted && "held" in scripted) await scripted.held;
       if (scripted && "status" in scripted) {
         if (scripted.status === 422) return answer(422, { errors: scripted.errors });
         if (scripted.status === 429)
@@ -142,8 +147,7 @@ export class FakePostproxy {
       this.messages.set(message.idempotencyKey, message);
       const accepted = messageJson(message);
       const delivery = this.schedule(message);
-      const { answerAfterWebhookMs } = this.options;
-      if (answerAfterWebhookMs !== undefined) await delivery.then(() => new Promise((resolve) => setTimeout(resolve, answerAfterWebhookMs)));
+      if (this.options.answerAfterWebhook) await Promise.all([delivery, this.options.answerAfterWebhook]);
       answer(202, accepted);
     } finally {
       if (key) this.inFlight.delete(key);

@@ -221,7 +221,7 @@ describe("the server process", () => {
     const { child, output, exited } = start({ NODE_ENV: "development", PORT: String(port), DATABASE_URL: databaseUrl });
     try {
       let healthy = false;
-      for (let tries = 0; !healthy && child.exitCode === null && tries < 300; tries++) {
+      for (const deadline = Date.now() + 45_000; !healthy && child.exitCode === null && Date.now() < deadline; ) {
         healthy = await fetch(`http://127.0.0.1:${port}/healthz`).then((response) => response.ok, () => false);
         if (!healthy) await new Promise((resolve) => setTimeout(resolve, 50));
       }

@@ -19,7 +19,7 @@ test("the SQLite write-ahead log reaches the database file in the background, we
     expect(answers.every((answer) => answer.status === 200)).toBe(true);
     // These few hundred pages stay under the 10,000 at which the writer would copy them itself.
     expect(statSync(`${file}-wal`).size).toBeLessThan(10_000 * 4096);
-    for (let waited = 0; size() <= before && waited < 5_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+    for (const deadline = Date.now() + 30_000; size() <= before && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(size()).toBeGreaterThan(before);
   } finally {
     await server.close();

@@ -1,3 +1,4 @@
+import { once } from "node:events";
 import { createServer } from "node:net";
 import { FakePostproxy } from "../../src/postproxy/fake-postproxy";
 import { PostproxyClient } from "../../src/postproxy/postproxy.client";
@@ -40,9 +41,14 @@ test("sending again with the same Idempotency-Key answers the same message and s
 });
 
 test("a second request with a key still in flight gets CONFLICT; the first is accepted", async () => {
-  fake.failNext({ delayMs: 300 });
-  const [slow, clash] = await Promise.all([send("ch_race", { key: "racing" }), new Promise((r) => setTimeout(r, 50)).then(() => send("ch_race", { key: "racing" }))]);
-  expect(slow.ok).toBe(true);
+  let release!: () => void;
+  fake.failNext({ held: new Promise<void>((resolve) => (release = resolve)) });
+  const arrived = once(fake, "request");
+  const slow = send("ch_race", { key: "racing" });
+  await arrived;
+  const clash = await send("ch_race", { key: "racing" });
+  release();
+  expect((await slow).ok).toBe(true);
   expect(clash).toMatchObject({ ok: false, kind: "CONFLICT", transient: true });
 });
 
@@ -72,8 +78,10 @@ test("500 is a SERVER_ERROR worth retrying, and the retry with the same key succ
 });
 
 test("an answer slower than the timeout is a TIMEOUT", async () => {
-  fake.failNext({ delayMs: 1_000 });
+  let release!: () => void;
+  fake.failNext({ held: new Promise<void>((resolve) => (release = resolve)) });
   expect(await send("ch_slow", { timeoutMs: 200 })).toMatchObject({ ok: false, kind: "TIMEOUT", transient: true, error: expect.stringContaining("0.2 s") });
+  release();
 });
 
 test("a connection dropped without an answer is CONNECTION_FAILED", async () => {

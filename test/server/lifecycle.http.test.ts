@@ -60,9 +60,9 @@ async function deliver(url: string, event: { id: string }) {
   }
 }
 
-/** Polls until check() holds; fails after about ten seconds. */
+/** Polls until check() holds; fails after 45 s, a bound for a loaded machine only. */
 async function until(what: string, check: () => boolean | Promise<boolean>) {
-  for (let tries = 0; tries < 200; tries++) {
+  for (const deadline = Date.now() + 45_000; Date.now() < deadline; ) {
     if (await check()) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
