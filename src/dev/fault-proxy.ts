@@ -48,10 +48,6 @@ export class FaultProxy {
     this.pairs.clear();
   }
 
-  get connections(): number {
-    return this.pairs.size;
-  }
-
   async close(): Promise<void> {
     for (const [client, upstream] of this.pairs) {
       client.destroy();
