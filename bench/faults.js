@@ -151,23 +151,26 @@ function pollReadiness(target) {
   return { answers, stop: () => ((running = false), loop) };
 }
 
+/** How many answers had each status. */
+function tally(answers) {
+  const counts = {};
+  for (const a of answers) counts[a.status] = (counts[a.status] ?? 0) + 1;
+  return counts;
+}
+
 function summarize(phases, answers, readiness) {
   return phases.map((phase) => {
     const mine = answers.filter((a) => a.phase === phase);
-    const counts = {};
-    for (const a of mine) counts[a.status] = (counts[a.status] ?? 0) + 1;
     const ready = readiness.filter((a) => a.phase === phase);
-    const readyCounts = {};
-    for (const a of ready) readyCounts[a.status] = (readyCounts[a.status] ?? 0) + 1;
     return {
       phase,
       attempts: mine.length,
-      statuses: counts,
+      statuses: tally(mine),
       p50Ms: Math.round(percentile(mine.map((a) => a.ms), 50) ?? 0),
       p99Ms: Math.round(percentile(mine.map((a) => a.ms), 99) ?? 0),
       maxMs: Math.round(Math.max(0, ...mine.map((a) => a.ms))),
       non2xxMaxMs: Math.round(Math.max(0, ...mine.filter((a) => !a.status.startsWith("2")).map((a) => a.ms))),
-      readyz: readyCounts,
+      readyz: tally(ready),
       readyzMaxMs: Math.round(Math.max(0, ...ready.map((a) => a.ms))),
     };
   });
