@@ -19,13 +19,24 @@ export async function retryWhenBusy<T>(work: () => Promise<T>, attempts = 8): Pr
   }
 }
 
+/** The transaction each SQLite connection runs or will run last: the next one starts after it settles. */
+const lastTransaction = new WeakMap<DataSource, Promise<unknown>>();
+
 /**
  * A write transaction. On SQLite it begins IMMEDIATE: it takes the write lock before it reads, waiting (the busy
  * timeout) while another connection writes, where a transaction that had read first would be refused at its first
- * write whenever that connection committed meanwhile, however often it was tried again.
+ * write whenever that connection committed meanwhile, however often it was tried again. A SQLite DataSource is one
+ * connection, so its write transactions run one at a time: another's statements would otherwise join the open one.
  */
-export async function writeTransaction<T>(db: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+export function writeTransaction<T>(db: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
   if (isPostgres(db)) return db.transaction(work);
+  const previous = lastTransaction.get(db) ?? Promise.resolve();
+  const next = previous.catch(() => undefined).then(() => immediateTransaction(db, work));
+  lastTransaction.set(db, next);
+  return next;
+}
+
+async function immediateTransaction<T>(db: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
   const runner = db.createQueryRunner();
   try {
     await runner.query("BEGIN IMMEDIATE");
