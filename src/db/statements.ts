@@ -4,12 +4,14 @@ import { isPostgres } from "./data-source";
 type Statements<T extends readonly unknown[]> = { [K in keyof T]: () => Promise<T[K]> };
 
 /**
- * Runs independent statements of one transaction and returns their results in order. On SQLite they are issued
+ * Runs independent reads of one transaction and returns their results in order. On SQLite they are issued
  * together: node-sqlite3 queues them on its own thread, so none waits for a trip through the busy event loop.
  * A PostgreSQL client runs one query at a time anyway, and node-postgres deprecates queueing a query while
  * another runs (pg 9 removes it), so there they run one after another.
  * Rejects only once every statement issued has finished: the rollback that follows a failure must not overtake a
  * statement still queued on the connection, which would then run outside the transaction.
+ * Reads only (writes go through runWrites): should one fail, SQLite may roll the transaction back by itself
+ * (SQLITE_FULL, SQLITE_IOERR), and what was queued behind it then runs in autocommit, harmless for a read.
  */
 export async function runStatements<T extends readonly unknown[]>(manager: EntityManager, statements: Statements<T>): Promise<T> {
   if (isPostgres(manager.connection)) {
@@ -21,4 +23,13 @@ export async function runStatements<T extends readonly unknown[]>(manager: Entit
   const failed = settled.find((result) => result.status === "rejected");
   if (failed) throw (failed as PromiseRejectedResult).reason;
   return settled.map((result) => (result as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
+
+/**
+ * Runs a transaction's writes one after another, on both databases. Issued together on SQLite, a write that fails
+ * with SQLITE_FULL or SQLITE_IOERR may roll the transaction back by itself, and the writes queued behind it would
+ * then each commit on their own: half a batch stored.
+ */
+export async function runWrites(writes: Array<() => Promise<unknown>>): Promise<void> {
+  for (const write of writes) await write();
 }

@@ -4,17 +4,21 @@ interface Pending<I, R> {
   reject: (error: unknown) => void;
 }
 
+/** One item's result from a flush: its value, or the error its caller's promise rejects with. */
+export type Settled<R> = { ok: true; value: R } | { ok: false; error: unknown };
+
 /**
  * Group commit. Writes that arrive while a batch is committing wait and then share the next transaction, so a
  * burst costs one durable commit instead of one per request, and writes never run concurrently — which SQLite's
- * single shared connection in TypeORM requires. Each caller's promise settles after its own batch commits.
+ * single shared connection in TypeORM requires. Each caller's promise settles after its own batch commits, with its
+ * own item's result: one batch may resolve some callers and reject others. A flush that throws rejects them all.
  */
 export class WriteBatcher<I, R> {
   private waiting: Pending<I, R>[] = [];
   private flushing: Promise<void> | null = null;
 
   constructor(
-    private readonly flush: (items: I[]) => Promise<R[]>,
+    private readonly flush: (items: I[]) => Promise<Settled<R>[]>,
     private readonly maxBatch: number,
   ) {}
 
@@ -37,7 +41,11 @@ export class WriteBatcher<I, R> {
       const batch = this.waiting.splice(0, this.maxBatch);
       try {
         const results = await this.flush(batch.map((pending) => pending.item));
-        batch.forEach((pending, i) => pending.resolve(results[i]));
+        batch.forEach((pending, i) => {
+          const result = results[i];
+          if (result.ok) pending.resolve(result.value);
+          else pending.reject(result.error);
+        });
       } catch (error) {
         batch.forEach((pending) => pending.reject(error));
       }

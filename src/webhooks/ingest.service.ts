@@ -5,13 +5,14 @@ import { mergeMessage } from "../chats/message-state";
 import { Message } from "../chats/message.entity";
 import { retryWhenBusy, writeTransaction } from "../db/busy";
 import { isPostgres } from "../db/data-source";
+import { classifyDatabaseError } from "../db/faults";
 import { restampGreetedReferrals, settleGreetings } from "../greetings/greeting.service";
 import { GreetingRule } from "../greetings/greeting-rule.entity";
 import { queueRuleGreetings } from "../greetings/rule-greetings";
 import { bulkInsert, overwriteOnConflict } from "../db/bulk-insert";
 import { writeRevision } from "../db/revision";
-import { runStatements } from "../db/statements";
-import { WriteBatcher } from "../db/write-batcher";
+import { runStatements, runWrites } from "../db/statements";
+import { Settled, WriteBatcher } from "../db/write-batcher";
 import { earliestFacts, isLate, markDisplacedFirsts, readHistory, referralWrites, restampReferralsOf, storedReplies, upsertReferrals } from "../referrals/referral-history";
 import { RefGrammar } from "../referrals/ref-grammar";
 import { Envelope, Interpretation, interpretEvent, parseEnvelope, storableBody } from "./envelope";
@@ -70,16 +71,28 @@ export class IngestService {
     return this.batcher.drain();
   }
 
-  private async commit(batch: Delivery[]): Promise<IngestOutcome[]> {
+  /**
+   * A fault of the database or the connection refuses the whole batch (each caller answers 503 and Postproxy
+   * retries), nothing written. Any other error is the content's: the batch is split so each event's outcome is its
+   * own, and an event that fails alone is kept FAILED.
+   */
+  private async commit(batch: Delivery[]): Promise<Settled<IngestOutcome>[]> {
     try {
       // Should the busy timeout run out while another connection writes, the whole batch runs again.
-      return await retryWhenBusy(() => writeTransaction(this.db, (manager) => this.apply(manager, batch)));
+      const outcomes = await retryWhenBusy(() => writeTransaction(this.db, (manager) => this.apply(manager, batch)));
+      return outcomes.map((value) => ({ ok: true, value }));
     } catch (error) {
+      if (classifyDatabaseError(error).fault) return batch.map(() => ({ ok: false, error }));
       if (batch.length === 1) return [await this.recordFailure(batch[0], error)];
-      // One event that cannot be applied must not take the rest of its batch down with it.
-      const outcomes: IngestOutcome[] = [];
-      for (const delivery of batch) outcomes.push(...(await this.commit([delivery])));
-      return outcomes;
+      const settled: Settled<IngestOutcome>[] = [];
+      let fault: Settled<IngestOutcome> | undefined;
+      for (const delivery of batch) {
+        // Once the database faults, the rest are refused untried: each would wait for the same fault.
+        const [result] = fault ? [fault] : await this.commit([delivery]);
+        if (!result.ok && classifyDatabaseError(result.error).fault) fault = result;
+        settled.push(result);
+      }
+      return settled;
     }
   }
 
@@ -90,8 +103,9 @@ export class IngestService {
     if (replayed.length > 0)
       await manager.createQueryBuilder().delete().from(WebhookEvent).where("id IN (:...replayed)", { replayed }).andWhere("status = :failed", { failed: WebhookEventStatus.FAILED }).execute();
 
-    // Reads go out together and writes go out together (on SQLite; see runStatements): every await is a trip
-    // through the event loop, which is busy with incoming requests, and the database would sit idle waiting for each one.
+    // Reads go out together (on SQLite; see runStatements): every await is a trip through the event loop, which is
+    // busy with incoming requests, and the database would sit idle waiting for each one. Writes go one at a time
+    // (see runWrites), one statement per table.
     const ids = [...new Set(batch.map((d) => d.envelope.id))];
     const touched = interpretations.flatMap((i) => (i.chat ? [i.chat] : []));
     const referralFacts = touched.flatMap((fact) => (fact.referral ? [fact.referral] : []));
@@ -130,7 +144,7 @@ export class IngestService {
     const referralChanges = referralWrites(history, chatFacts, chats, this.options.grammar);
     const replatformed = chatRows.filter((chat) => history.chats.has(chat.id) && history.chats.get(chat.id)?.platform !== chat.platform);
     const messageRows = fold(messages, applied.flatMap((i) => (i.message ? [i.message] : [])), mergeMessage);
-    await runStatements(manager, [
+    await runWrites([
       () => bulkInsert(manager, WebhookEvent, [...fresh.values()].map((f) => f.row)),
       () => bulkInsert(manager, Chat, chatRows, overwriteOnConflict(manager, Chat, "id")),
       () => bulkInsert(manager, Message, messageRows, overwriteOnConflict(manager, Message, "id")),
@@ -138,8 +152,8 @@ export class IngestService {
       () => markDisplacedFirsts(manager, referralChanges.displacedFirsts, revision),
       () => restampReferralsOf(manager, replatformed.map((chat) => chat.id), revision),
       () => restampGreetedReferrals(manager, [...new Set(applied.flatMap((i) => (i.message ? [i.message.chatId] : [])))], revision),
-      ...[...repeats].map(([id, count]) => () =>
-        manager.createQueryBuilder().update(WebhookEvent).set({ duplicates: () => `duplicates + ${count}` }).where("id = :id", { id }).execute(),
+      ...[...idsByCount(repeats)].map(([count, ids]) => () =>
+        manager.createQueryBuilder().update(WebhookEvent).set({ duplicates: () => `duplicates + ${count}` }).where("id IN (:...ids)", { ids }).execute(),
       ),
     ]);
     await settleGreetings(manager, [...new Set(applied.flatMap((i) => (i.message?.direction === "outbound" ? [i.message.id] : [])))]);
@@ -178,15 +192,20 @@ export class IngestService {
     ]);
   }
 
-  private async recordFailure(delivery: Delivery, error: unknown): Promise<IngestOutcome> {
+  /** Keeps the event FAILED; should that write fail too, the delivery is refused (503) and Postproxy retries it. */
+  private async recordFailure(delivery: Delivery, error: unknown): Promise<Settled<IngestOutcome>> {
     this.options.onFailure(delivery.envelope.id, error);
     const reason = `applying the event failed: ${error instanceof Error ? error.message : String(error)}`;
     const row = this.inboxRow(delivery, { status: WebhookEventStatus.FAILED, error: reason });
-    await writeTransaction(this.db, async (manager) => {
-      if (delivery.replayOf) await manager.update(WebhookEvent, { id: row.id }, { error: reason });
-      else await bulkInsert(manager, WebhookEvent, [row], "ON CONFLICT (id) DO NOTHING");
-    });
-    return { status: WebhookEventStatus.FAILED, duplicate: false };
+    try {
+      await writeTransaction(this.db, async (manager) => {
+        if (delivery.replayOf) await manager.update(WebhookEvent, { id: row.id }, { error: reason });
+        else await bulkInsert(manager, WebhookEvent, [row], "ON CONFLICT (id) DO NOTHING");
+      });
+    } catch (recordError) {
+      return { ok: false, error: recordError };
+    }
+    return { ok: true, value: { status: WebhookEventStatus.FAILED, duplicate: false } };
   }
 }
 
@@ -194,6 +213,13 @@ export class IngestService {
 function fold<E, F extends { id: string }>(rows: Map<string, E>, facts: F[], merge: (current: E | null, fact: F) => E): E[] {
   for (const fact of facts) rows.set(fact.id, merge(rows.get(fact.id) ?? null, fact));
   return [...new Set(facts.map((fact) => fact.id))].map((id) => rows.get(id) as E);
+}
+
+/** The ids by how many times each repeated: one duplicates update per count, not per event. */
+function idsByCount(repeats: Map<string, number>): Map<number, string[]> {
+  const byCount = new Map<number, string[]>();
+  for (const [id, count] of repeats) byCount.set(count, [...(byCount.get(count) ?? []), id]);
+  return byCount;
 }
 
 /** The rows with these ids, by id. */

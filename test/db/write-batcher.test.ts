@@ -1,7 +1,8 @@
-import { WriteBatcher } from "../../src/db/write-batcher";
+import { Settled, WriteBatcher } from "../../src/db/write-batcher";
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const ok = <R>(values: R[]): Settled<R>[] => values.map((value) => ({ ok: true, value }));
 
 async function until(condition: () => boolean) {
   for (let turn = 0; turn < 1000 && !condition(); turn++) await nextTurn();
@@ -20,7 +21,7 @@ function recordingBatcher(maxBatch: number, hold?: Promise<void>) {
   const batcher = new WriteBatcher<string, string>(async (items) => {
     batches.push([...items]);
     if (hold) await hold;
-    return items.map((item) => `${item}:done`);
+    return ok(items.map((item) => `${item}:done`));
   }, maxBatch);
   return { batcher, batches };
 }
@@ -69,7 +70,7 @@ describe("WriteBatcher", () => {
     const failure = new Error("disk full");
     const batcher = new WriteBatcher<string, string>(async (items) => {
       if (items.includes("bad")) throw failure;
-      return items.map((item) => `${item}:done`);
+      return ok(items.map((item) => `${item}:done`));
     }, 2);
     const outcomes = await Promise.allSettled(["a", "bad", "c", "d"].map((item) => batcher.submit(item)));
     expect(outcomes).toEqual([
@@ -80,12 +81,28 @@ describe("WriteBatcher", () => {
     ]);
   });
 
+  test("a flush settles each item on its own: one batch resolves some callers and rejects others", async () => {
+    const refused = new Error("database unavailable");
+    const batcher = new WriteBatcher<string, string>(
+      async (items) =>
+        items.map((item): Settled<string> => (item.startsWith("bad") ? { ok: false, error: refused } : { ok: true, value: `${item}:done` })),
+      10,
+    );
+    const outcomes = await Promise.allSettled(["a", "bad1", "b", "bad2"].map((item) => batcher.submit(item)));
+    expect(outcomes).toEqual([
+      { status: "fulfilled", value: "a:done" },
+      { status: "rejected", reason: refused },
+      { status: "fulfilled", value: "b:done" },
+      { status: "rejected", reason: refused },
+    ]);
+  });
+
   test("a flush that throws before returning a promise rejects its batch and later batches still run", async () => {
     let calls = 0;
     const batcher = new WriteBatcher<string, number>((items) => {
       calls++;
       if (calls === 1) throw new Error("synchronous failure");
-      return Promise.resolve(items.map((item) => item.length));
+      return Promise.resolve(ok(items.map((item) => item.length)));
     }, 1);
     const outcomes = await Promise.allSettled([batcher.submit("x"), batcher.submit("yy")]);
     expect(outcomes).toEqual([
@@ -97,7 +114,7 @@ describe("WriteBatcher", () => {
   test("each caller gets the result at its own position in its batch", async () => {
     const batcher = new WriteBatcher<number, string>(async (items) => {
       await sleep(1);
-      return items.map((item) => `row-${item * 10}`);
+      return ok(items.map((item) => `row-${item * 10}`));
     }, 3);
     const items = [1, 2, 3, 4, 5, 6, 7];
     const results = await Promise.all(items.map((item) => batcher.submit(item)));
@@ -110,7 +127,7 @@ describe("WriteBatcher", () => {
       await sleep(5);
       committed.push(...items);
       if (items.includes("a")) setImmediate(() => void batcher.submit("late"));
-      return items.map(() => undefined);
+      return ok(items.map(() => undefined));
     }, 2);
     for (const item of ["a", "b", "c"]) void batcher.submit(item);
     await batcher.drain();
@@ -121,7 +138,7 @@ describe("WriteBatcher", () => {
     const flushed: number[][] = [];
     const batcher = new WriteBatcher<number, number>(async (items) => {
       flushed.push(items);
-      return items;
+      return ok(items);
     }, 10);
     await batcher.drain();
     expect(flushed).toEqual([]);
@@ -146,7 +163,7 @@ describe("WriteBatcher", () => {
       mostAtOnce = Math.max(mostAtOnce, running);
       await sleep(items[0] % 3);
       running--;
-      return items;
+      return ok(items);
     }, 4);
 
     const pending: Promise<number>[] = [];
