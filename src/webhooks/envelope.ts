@@ -1,4 +1,5 @@
 import { refProblem } from "../referrals/ref-rules";
+import { keyProblem, MAX_JSON_DEPTH, nestsDeeperThan, storableText } from "./untrusted-text";
 import { WebhookEventStatus } from "./webhook-event.entity";
 
 type Json = Record<string, unknown>;
@@ -64,6 +65,11 @@ export interface Interpretation {
 
 const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value);
 const text = (value: unknown): string | undefined => (typeof value === "string" && value !== "" ? value : undefined);
+/** Text for a column that is not a key: kept, made storable (see storableText). */
+const freeText = (value: unknown): string | undefined => {
+  const found = text(value);
+  return found === undefined ? undefined : storableText(found);
+};
 const time = (value: unknown): Date | undefined => {
   if (typeof value !== "string") return undefined;
   const millis = Date.parse(value);
@@ -72,16 +78,24 @@ const time = (value: unknown): Date | undefined => {
 
 export type EnvelopeParse = { ok: true; envelope: Envelope } | { ok: false; reason: string };
 
+/** The envelope of a delivery: 400 MALFORMED_EVENT with `reason` when it is not an event refgraph can ever store. */
 export function parseEnvelope(rawBody: Buffer | string): EnvelopeParse {
+  const json = rawBody.toString();
+  // Checked before parsing: JSON.parse, and every copy or walk of the parsed body after it, recurse per level.
+  if (nestsDeeperThan(json, MAX_JSON_DEPTH)) return { ok: false, reason: `Body nests objects and arrays deeper than ${MAX_JSON_DEPTH} levels` };
   let body: unknown;
   try {
-    body = JSON.parse(rawBody.toString());
+    body = JSON.parse(json);
   } catch {
     return { ok: false, reason: "Body is not valid JSON" };
   }
   if (!isObject(body)) return { ok: false, reason: "Body is not a JSON object" };
   if (typeof body.id !== "string" || body.id === "") return { ok: false, reason: "Event has no string id" };
   if (typeof body.type !== "string" || body.type === "") return { ok: false, reason: "Event has no string type" };
+  for (const field of ["id", "type"] as const) {
+    const problem = keyProblem(body[field] as string);
+    if (problem) return { ok: false, reason: `Event ${field} ${problem}` };
+  }
   return { ok: true, envelope: { id: body.id, type: body.type, createdAt: time(body.created_at), resource: resourceOf(body), body } };
 }
 
@@ -102,10 +116,34 @@ const rejected = (error: string): Interpretation => ({ status: WebhookEventStatu
 
 /** What an event means for refgraph's store: pure, so the same event always has the same effect. */
 export function interpretEvent(envelope: Envelope, receivedAt: Date, storeMessageBodies: boolean): Interpretation {
+  const interpretation = interpretByType(envelope, receivedAt, storeMessageBodies);
+  const problem = keysProblem(interpretation);
+  return problem ? rejected(problem) : interpretation;
+}
+
+function interpretByType(envelope: Envelope, receivedAt: Date, storeMessageBodies: boolean): Interpretation {
   const { type } = envelope;
   if (type === "referral.received") return interpretReferral(envelope, receivedAt);
   if (type === "message.received" || Object.hasOwn(OUTBOUND_STATUS, type)) return interpretMessage(envelope, receivedAt, storeMessageBodies);
   return { status: WebhookEventStatus.IGNORED, error: `refgraph does not handle ${type} events` };
+}
+
+/** Why an id the event would store in a key column cannot be stored, naming the field; undefined when all can. */
+function keysProblem({ chat, message }: Interpretation): string | undefined {
+  const keys: Array<[string, string | null | undefined]> = [
+    ["chat id", chat?.id],
+    ["chat profile_id", chat?.profileId],
+    ["chat platform", chat?.platform],
+    ["chat participant_external_id", chat?.participantExternalId],
+    ["referral ad_id", chat?.referral?.adId],
+    ["message id", message?.id],
+    ["message external_id", message?.externalId],
+  ];
+  for (const [field, value] of keys) {
+    const problem = value ? keyProblem(value) : null;
+    if (problem) return `${field} ${problem}`;
+  }
+  return undefined;
 }
 
 function chatFacts(resource: Json, seenAt: Date): ChatFacts | undefined {
@@ -118,8 +156,8 @@ function chatFacts(resource: Json, seenAt: Date): ChatFacts | undefined {
       profileId: text(chat.profile_id),
       platform: text(chat.platform),
       participantExternalId: text(chat.participant_external_id),
-      participantUsername: text(chat.participant_username),
-      participantName: text(chat.participant_name),
+      participantUsername: freeText(chat.participant_username),
+      participantName: freeText(chat.participant_name),
       createdAt: time(chat.created_at),
       seenAt,
     };
@@ -135,8 +173,8 @@ function referralFacts(source: Json, eventId: string, chatId: string, fallbackTi
     eventId,
     chatId,
     ref: source.ref as string,
-    source: text(source.source) ?? null,
-    type: text(source.type) ?? null,
+    source: freeText(source.source) ?? null,
+    type: freeText(source.type) ?? null,
     receivedAt: time(source.received_at) ?? fallbackTime,
     adId: text(source.ad_id) ?? null,
     adsContext: isObject(source.ads_context_data) ? JSON.stringify(source.ads_context_data) : null,
@@ -166,11 +204,11 @@ function interpretMessage(envelope: Envelope, receivedAt: Date, storeMessageBodi
     chatId: chat.id,
     direction: inbound ? "inbound" : "outbound",
     status: inbound ? "received" : OUTBOUND_STATUS[type],
-    body: inbound && storeMessageBodies ? (text(resource.body) ?? null) : null,
+    body: inbound && storeMessageBodies ? (freeText(resource.body) ?? null) : null,
     postedAt,
     tappedAction: isObject(resource.tapped_action) ? JSON.stringify(resource.tapped_action) : null,
     externalId: text(resource.external_id) ?? null,
-    errorMessage: text(resource.error_message) ?? null,
+    errorMessage: freeText(resource.error_message) ?? null,
     statusAt: inbound ? null : (statusTime(resource, type) ?? eventTime),
   };
   if (!inbound) return { status: WebhookEventStatus.PROCESSED, error: null, chat, message };

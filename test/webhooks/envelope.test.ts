@@ -1,4 +1,5 @@
 import { Envelope, interpretEvent, parseEnvelope, storableBody } from "../../src/webhooks/envelope";
+import { keyProblem, nestsDeeperThan, storableText } from "../../src/webhooks/untrusted-text";
 import { WebhookEventStatus } from "../../src/webhooks/webhook-event.entity";
 
 const CREATED = "2026-08-20T09:13:59.000Z";
@@ -361,5 +362,88 @@ describe("storableBody", () => {
     storableBody(envelope, JSON.stringify(envelope.body), false);
     expect(envelope).toEqual(before);
     expect(envelope.resource.body).toBe("secret text");
+  });
+});
+
+describe("untrusted text", () => {
+  const LONE = "\ud800";
+
+  test("a key is at most 255 UTF-8 bytes, counted in bytes, not characters", () => {
+    expect(keyProblem("a".repeat(255))).toBeNull();
+    expect(keyProblem("a".repeat(256))).toBe("is 256 bytes long; at most 255 are allowed");
+    expect(keyProblem("é".repeat(128))).toBe("is 256 bytes long; at most 255 are allowed");
+    expect(keyProblem("😀".repeat(63))).toBeNull();
+  });
+
+  test("a key holds no NUL character and no lone surrogate; a surrogate pair is fine", () => {
+    expect(keyProblem("evt\u00001")).toBe("contains a NUL character");
+    expect(keyProblem(`evt${LONE}`)).toBe("contains a lone surrogate");
+    expect(keyProblem("\udc00evt")).toBe("contains a lone surrogate");
+    expect(keyProblem("evt_😀")).toBeNull();
+  });
+
+  test("free text keeps what it can and turns NUL and lone surrogates into U+FFFD", () => {
+    expect(storableText(`a\u0000b${LONE}c😀`)).toBe("a\ufffdb\ufffdc😀");
+    expect(storableText("plain")).toBe("plain");
+  });
+
+  test("nesting depth counts objects and arrays, not brackets inside strings or escaped quotes", () => {
+    expect(nestsDeeperThan('{"a":[{"b":1}]}', 3)).toBe(false);
+    expect(nestsDeeperThan('{"a":[{"b":1}]}', 2)).toBe(true);
+    expect(nestsDeeperThan(`{"a":"${"[".repeat(100)}"}`, 1)).toBe(false);
+    expect(nestsDeeperThan(`{"a":"\\"","b":${"[".repeat(5)}`, 5)).toBe(true);
+    expect(nestsDeeperThan(`{"a":"\\\\","b":[[]]}`, 2)).toBe(true);
+    expect(nestsDeeperThan("[".repeat(64) + "]".repeat(64), 64)).toBe(false);
+  });
+
+  test("a body nested a million levels is measured without recursion", () => {
+    expect(nestsDeeperThan("[".repeat(1_000_000) + "]".repeat(1_000_000), 64)).toBe(true);
+  });
+});
+
+describe("poison events", () => {
+  const body = (fields: Record<string, unknown>) => JSON.stringify({ id: "evt_1", type: "referral.received", ...fields });
+
+  test.each([
+    ["id", "x".repeat(4096), "Event id is 4096 bytes long; at most 255 are allowed"],
+    ["id", "evt\u0000", "Event id contains a NUL character"],
+    ["id", "evt\ud800", "Event id contains a lone surrogate"],
+    ["type", "referral.received\u0000", "Event type contains a NUL character"],
+    ["type", "t".repeat(300), "Event type is 300 bytes long; at most 255 are allowed"],
+  ])("an envelope %s that cannot be a key (%#) is refused as malformed", (field, value, reason) => {
+    expect(parseEnvelope(body({ [field]: value }))).toEqual({ ok: false, reason });
+  });
+
+  test("a body nested deeper than 64 levels is refused before it is parsed, at any depth below that it is not", () => {
+    const nested = (depth: number) => body({ data: JSON.parse("[".repeat(depth - 1) + "]".repeat(depth - 1)) });
+    expect(parseEnvelope(nested(64)).ok).toBe(true);
+    expect(parseEnvelope(nested(65))).toEqual({ ok: false, reason: "Body nests objects and arrays deeper than 64 levels" });
+    const deep = `{"id":"evt_1","type":"referral.received","data":${"[".repeat(5000)}${"]".repeat(5000)}}`;
+    expect(parseEnvelope(deep)).toEqual({ ok: false, reason: "Body nests objects and arrays deeper than 64 levels" });
+  });
+
+  test.each([
+    ["chat id", referralEvent({ chat: "c".repeat(256), ref: "a" })],
+    ["chat profile_id", referralEvent({ chat: { id: "ch_1", profile_id: "p\u0000" }, ref: "a" })],
+    ["chat platform", referralEvent({ chat: { id: "ch_1", platform: "ig\ud800" }, ref: "a" })],
+    ["chat participant_external_id", referralEvent({ chat: { id: "ch_1", participant_external_id: "x".repeat(1000) }, ref: "a" })],
+    ["referral ad_id", referralEvent({ chat: "ch_1", ref: "a", ad_id: "ad\u0000" })],
+    ["message id", messageEvent({ id: "m\udfff" })],
+    ["chat id", messageEvent({ chat_id: "ch\u0000" })],
+    ["message external_id", messageEvent({ external_id: "e".repeat(300) }, "message.sent")],
+  ])("an inner id that cannot be a key (%s) keeps the event REJECTED, naming the field", (field, event) => {
+    const interpretation = interpret(event);
+    expect(interpretation.status).toBe(WebhookEventStatus.REJECTED);
+    expect(interpretation.error).toMatch(new RegExp(`^${field} (is \\d+ bytes long|contains a)`));
+    expect(interpretation.chat).toBeUndefined();
+  });
+
+  test("NUL and lone surrogates in free text are stored as U+FFFD", () => {
+    const referral = interpret(referralEvent({ chat: { id: "ch_1", participant_name: "Ann\u0000", participant_username: "a\ud800" }, ref: "a", source: "S\u0000" }));
+    expect(referral.status).toBe(WebhookEventStatus.PROCESSED);
+    expect(referral.chat).toMatchObject({ participantName: "Ann\ufffd", participantUsername: "a\ufffd", referral: { source: "S\ufffd" } });
+    const message = interpret(messageEvent({ body: "hi\u0000\udc00" }), true);
+    expect(message.message?.body).toBe("hi\ufffd\ufffd");
+    expect(interpret(messageEvent({ error_message: "boom\u0000" }, "message.failed")).message?.errorMessage).toBe("boom\ufffd");
   });
 });
