@@ -14,7 +14,10 @@ export const ERROR_CODES = {
   RATE_LIMITED: { status: 429, meaning: "Too many requests, or too much query cost, for this API key or address; retry after the Retry-After header's seconds." },
   BAD_REQUEST: { status: 400, meaning: "The request itself is malformed: a body that is not valid JSON, or a header or parameter HTTP does not allow." },
   INVALID_SIGNATURE: { status: 401, meaning: "A webhook's X-Postproxy-Signature is missing, malformed, stale, or matches no configured secret." },
-  MALFORMED_EVENT: { status: 400, meaning: "A webhook body is not JSON, or lacks a string id or type." },
+  MALFORMED_EVENT: {
+    status: 400,
+    meaning: "A webhook body is not JSON, nests deeper than 64 levels, or lacks a string id or type that can be stored (at most 255 UTF-8 bytes, no NUL, no lone surrogate).",
+  },
   PAYLOAD_TOO_LARGE: { status: 413, meaning: "A request body is over its route's limit (see Limits)." },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, meaning: "The body's Content-Type is missing or not one this route reads (application/json for /graphql)." },
   REQUEST_HEADER_FIELDS_TOO_LARGE: { status: 431, meaning: "The request's headers are over 16 KiB together." },
