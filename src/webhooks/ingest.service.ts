@@ -55,7 +55,7 @@ export class IngestService {
     this.batcher = new WriteBatcher((batch) => this.commit(batch), options.maxBatch ?? MAX_BATCH);
   }
 
-  /** Resolves after the delivery's transaction commits; rejects only when nothing could be stored. */
+  /** Resolves after the delivery's transaction commits; rejects when nothing of it was stored (retry: 503). */
   ingest(delivery: Delivery): Promise<IngestOutcome> {
     return this.batcher.submit(delivery);
   }
@@ -194,7 +194,6 @@ export class IngestService {
 
   /** Keeps the event FAILED; should that write fail too, the delivery is refused (503) and Postproxy retries it. */
   private async recordFailure(delivery: Delivery, error: unknown): Promise<Settled<IngestOutcome>> {
-    this.options.onFailure(delivery.envelope.id, error);
     const reason = `applying the event failed: ${error instanceof Error ? error.message : String(error)}`;
     const row = this.inboxRow(delivery, { status: WebhookEventStatus.FAILED, error: reason });
     try {
@@ -205,6 +204,7 @@ export class IngestService {
     } catch (recordError) {
       return { ok: false, error: recordError };
     }
+    this.options.onFailure(delivery.envelope.id, error);
     return { ok: true, value: { status: WebhookEventStatus.FAILED, duplicate: false } };
   }
 }
