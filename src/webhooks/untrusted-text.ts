@@ -19,10 +19,7 @@ export function keyProblem(value: string): string | null {
 /** Free text as both databases can store it alike: NUL and lone surrogates become U+FFFD. */
 export const storableText = (value: string): string => value.toWellFormed().replaceAll("\0", "\uFFFD");
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPENERS = new Set([0x7b, 0x5b]); // { [
-const CLOSERS = new Set([0x7d, 0x5d]); // } ]
+const [QUOTE, BACKSLASH, OPEN_BRACE, OPEN_BRACKET, CLOSE_BRACE, CLOSE_BRACKET] = [0x22, 0x5c, 0x7b, 0x5b, 0x7d, 0x5d];
 
 /** Whether JSON text nests objects and arrays deeper than `limit`, found in one pass without parsing. */
 export function nestsDeeperThan(json: string, limit: number): boolean {
@@ -34,9 +31,9 @@ export function nestsDeeperThan(json: string, limit: number): boolean {
       if (c === BACKSLASH) i++;
       else if (c === QUOTE) inString = false;
     } else if (c === QUOTE) inString = true;
-    else if (OPENERS.has(c)) {
+    else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
       if (++depth > limit) return true;
-    } else if (CLOSERS.has(c)) depth--;
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) depth--;
   }
   return false;
 }
