@@ -1,6 +1,6 @@
 import { Client } from "pg";
 
-export const QUERY_READ_TIMEOUT = "Query read timeout";
+const QUERY_READ_TIMEOUT = "Query read timeout";
 
 /**
  * The pool's node-postgres client. When a query outlives query_timeout (a silent network: not even the server's
