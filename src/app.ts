@@ -24,6 +24,7 @@ import { buildRefgraphSchema } from "./graphql/schema";
 import { ReferralService } from "./referrals/referral.service";
 import { answerClientError, errorAnswers } from "./server/error-answers";
 import { rateLimits } from "./server/rate-limits";
+import { ReadinessCheck } from "./server/readiness";
 import { IngestService } from "./webhooks/ingest.service";
 import { sendError, webhookRoutes } from "./webhooks/webhook.route";
 import { WebhookEventService } from "./webhooks/webhook-event.service";
@@ -98,18 +99,16 @@ export async function buildApp(config: Readonly<Config>, store: Store, options: 
   const greetingWorker = new GreetingWorker(services.greetings, now, options.greetingRetryIntervalMs ?? 1000, (error) =>
     app.log.error({ err: error }, "retrying greetings failed; the next turn tries again"),
   );
+  const readiness = new ReadinessCheck(store.writer);
   app.addHook("onReady", async () => greetingWorker.start());
-  app.addHook("onClose", () => Promise.all([ingest.drain(), referralIndex.settled(), greetingWorker.stop()]));
+  app.addHook("onClose", () => Promise.all([ingest.drain(), referralIndex.settled(), greetingWorker.stop(), readiness.settled()]));
 
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (request, reply) => {
-    try {
-      await Promise.all([store.writer.query("SELECT 1"), store.reader.query("SELECT 1")]);
-      return { status: "ready" };
-    } catch (error) {
-      request.log.error({ err: error }, "database did not answer");
-      return sendError(reply, "SERVICE_UNAVAILABLE", "The database did not answer.");
-    }
+    const state = await readiness.check();
+    if (state.ready) return { status: "ready" };
+    request.log.warn({ reason: state.reason }, "not ready");
+    return sendError(reply, "SERVICE_UNAVAILABLE", state.reason);
   });
   await app.register(webhookRoutes, { config, ingest, limitBadSignatures: requestLimits.byAddress });
 

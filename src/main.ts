@@ -7,7 +7,7 @@ import { openStore } from "./db/data-source";
 async function main() {
   if (existsSync(".env")) process.loadEnvFile(".env");
   const config = loadConfig(process.env);
-  const store = await openStore(config.databaseUrl);
+  const store = await openStore(config.databaseUrl, { timeouts: config.databaseTimeouts });
   const app = await buildApp(config, store);
   for (const warning of startupWarnings(config)) app.log.warn(`WARNING: ${warning}`);
 
@@ -16,11 +16,7 @@ async function main() {
     if (closing) return;
     closing = true;
     app.log.info(`${signal}: no longer accepting; finishing in-flight requests and commits`);
-    // Requests in flight when closing began are answered on keep-alive sockets after close() swept the idle ones:
-    // reap those as they go idle, or each holds the process open for Fastify's 72 s keepAliveTimeout.
-    const reaper = setInterval(() => app.server.closeIdleConnections(), 100);
     await app.close();
-    clearInterval(reaper);
     await store.close();
     process.exit(0);
   };

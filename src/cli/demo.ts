@@ -62,7 +62,7 @@ async function main(exitAfterAnswers: boolean): Promise<void> {
     PORT: process.env.PORT ?? "4000",
     LOG_LEVEL: "warn",
   });
-  const store = await openStore(config.databaseUrl);
+  const store = await openStore(config.databaseUrl, { timeouts: config.databaseTimeouts });
   const app = await buildApp(config, store);
   const url = await app.listen({ port: config.port, host: config.host });
   fake.options.webhookUrl = `${url}/webhooks/postproxy`;

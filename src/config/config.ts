@@ -1,4 +1,5 @@
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, ValidateBy, validateSync } from "class-validator";
+import { DatabaseTimeouts } from "../db/timeouts";
 import { DEFAULT_POSTPROXY_BASE_URL } from "../postproxy/postproxy.client";
 import { refGrammar, RefGrammar } from "../referrals/ref-grammar";
 import { trustProxy, TrustProxy } from "./trust-proxy";
@@ -8,6 +9,9 @@ export const CONFIG_VARIABLES = {
   PORT: "HTTP port to listen on (default 4000).",
   HOST: "Interface to bind (default 127.0.0.1; 0.0.0.0 serves beyond this machine).",
   DATABASE_URL: "sqlite:<path> (default sqlite:./data/refgraph.sqlite), sqlite::memory:, or postgres://user@host:port/db.",
+  DATABASE_CONNECT_TIMEOUT_MS: "Longest wait for a PostgreSQL connection, new or from the pool, in milliseconds (default 2000).",
+  DATABASE_STATEMENT_TIMEOUT_MS: "Longest a statement may run (PostgreSQL statement_timeout; refgraph stops waiting 1 s later), and how long SQLite waits for the write lock, in milliseconds (default 3000).",
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: "PostgreSQL ends a session idle this long inside a transaction, in milliseconds (default 10000).",
   POSTPROXY_WEBHOOK_SECRET: "Webhook signing secret(s) from Postproxy, comma-separated to rotate; required in production.",
   REFGRAPH_ADMIN_KEY: "Bootstrap API key with every right (at least 16 characters); required in production.",
   STORE_MESSAGE_BODIES: "true to keep the text of inbound messages (default false: only metadata is stored).",
@@ -46,6 +50,19 @@ export class Config {
     message: "must be sqlite:<path>, sqlite::memory: or postgres://…",
   })
   databaseUrl: string;
+
+  @IsInt() @Min(1)
+  databaseConnectTimeoutMs: number;
+
+  @IsInt() @Min(1)
+  databaseStatementTimeoutMs: number;
+
+  @IsInt() @Min(1)
+  databaseIdleInTransactionTimeoutMs: number;
+
+  get databaseTimeouts(): DatabaseTimeouts {
+    return { connectMs: this.databaseConnectTimeoutMs, statementMs: this.databaseStatementTimeoutMs, idleInTransactionMs: this.databaseIdleInTransactionTimeoutMs };
+  }
 
   @IsString({ each: true })
   @MinLength(1, { each: true, message: "must not contain an empty secret" })
@@ -143,6 +160,9 @@ const VARIABLE_OF = {
   port: "PORT",
   host: "HOST",
   databaseUrl: "DATABASE_URL",
+  databaseConnectTimeoutMs: "DATABASE_CONNECT_TIMEOUT_MS",
+  databaseStatementTimeoutMs: "DATABASE_STATEMENT_TIMEOUT_MS",
+  databaseIdleInTransactionTimeoutMs: "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS",
   webhookSecrets: "POSTPROXY_WEBHOOK_SECRET",
   adminKey: "REFGRAPH_ADMIN_KEY",
   storeMessageBodies: "STORE_MESSAGE_BODIES",
@@ -177,6 +197,9 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     port: integer(env.PORT) ?? 4000,
     host: env.HOST || "127.0.0.1",
     databaseUrl: env.DATABASE_URL || "sqlite:./data/refgraph.sqlite",
+    databaseConnectTimeoutMs: integer(env.DATABASE_CONNECT_TIMEOUT_MS) ?? 2000,
+    databaseStatementTimeoutMs: integer(env.DATABASE_STATEMENT_TIMEOUT_MS) ?? 3000,
+    databaseIdleInTransactionTimeoutMs: integer(env.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS) ?? 10_000,
     webhookSecrets: list(env.POSTPROXY_WEBHOOK_SECRET),
     adminKey: env.REFGRAPH_ADMIN_KEY || undefined,
     storeMessageBodies: boolean(env.STORE_MESSAGE_BODIES),

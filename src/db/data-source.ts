@@ -10,6 +10,8 @@ import { Message } from "../chats/message.entity";
 import { Referral } from "../referrals/referral.entity";
 import { WebhookEvent } from "../webhooks/webhook-event.entity";
 import { migrations } from "./migrations";
+import { PostgresClient } from "./postgres-client";
+import { DatabaseTimeouts, postgresTimeoutOptions, sqliteBusyTimeoutMs } from "./timeouts";
 
 // TypeORM switches sqlite3 to verbose mode, which formats every argument of every call (SQL and all parameters)
 // with util.inspect to build long stack traces: on the ingest path that cost more than the SQL itself.
@@ -21,21 +23,32 @@ export interface DataSourceExtras {
   /** PostgreSQL schema to use (tests give each run its own). */
   schema?: string;
   logger?: Logger;
+  /** The server's timeouts; without them (the CLI, migrations) nothing is cut short and SQLite waits 5 s for a lock. */
+  timeouts?: DatabaseTimeouts;
 }
 
 export function dataSourceOptions(databaseUrl: string, extras: DataSourceExtras = {}): DataSourceOptions {
   const common = { entities, migrations, synchronize: false, logger: extras.logger, logging: extras.logger ? true : false };
   if (databaseUrl.startsWith("sqlite:")) {
-    return { ...common, type: "sqlite", driver: quietSqlite, database: databaseUrl.slice("sqlite:".length), enableWAL: true, busyTimeout: 5000 };
+    const busyTimeout = extras.timeouts ? sqliteBusyTimeoutMs(extras.timeouts) : 5000;
+    return { ...common, type: "sqlite", driver: quietSqlite, database: databaseUrl.slice("sqlite:".length), enableWAL: true, busyTimeout };
   }
   const searchPath = extras.schema ? { options: `-c search_path=${extras.schema}` } : {};
-  return { ...common, type: "postgres", url: databaseUrl, schema: extras.schema, extra: { max: 10, ...searchPath } };
+  const timeouts = extras.timeouts ? postgresTimeoutOptions(extras.timeouts) : {};
+  return { ...common, type: "postgres", url: databaseUrl, schema: extras.schema, extra: { max: 10, Client: PostgresClient, ...timeouts, ...searchPath } };
 }
 
-/** Opens the database, creating the SQLite file's folder, and brings the schema up to date. */
+/**
+ * Opens the database, creating the SQLite file's folder, and brings the schema up to date. On PostgreSQL the
+ * migrations run on a pool of their own without the timeouts, which would cut a long migration short.
+ */
 export async function openDatabase(databaseUrl: string, extras: DataSourceExtras = {}): Promise<DataSource> {
   const options = dataSourceOptions(databaseUrl, extras);
   if (options.type === "sqlite" && options.database !== ":memory:") mkdirSync(dirname(options.database), { recursive: true });
+  if (options.type === "postgres" && extras.timeouts) {
+    await (await openDatabase(databaseUrl, { ...extras, timeouts: undefined })).destroy();
+    return new DataSource(options).initialize();
+  }
   const dataSource = await new DataSource(options).initialize();
   try {
     if (options.type === "sqlite") await dataSource.query("PRAGMA synchronous = FULL");

@@ -48,7 +48,8 @@ export function answerClientError(error: ConnectionError, socket: Socket) {
 /**
  * Every answer that is not 2xx, Fastify's own included, as `{ error, code }`: unknown paths (404), known paths with
  * another method (405 with Allow), Fastify's 4xx (bad JSON, 413, 415…), and every request that arrives while the
- * server is closing (503 SERVICE_UNAVAILABLE with Connection: close; Fastify's return503OnClosing must be off).
+ * server is closing (503 SERVICE_UNAVAILABLE; Fastify's return503OnClosing must be off); while closing, every answer
+ * carries Connection: close.
  * Register before any route: it learns the routes as they are added.
  */
 export function errorAnswers(app: FastifyInstance) {
@@ -72,7 +73,12 @@ export function errorAnswers(app: FastifyInstance) {
     closing = true;
   });
   app.addHook("onRequest", async (_request, reply) => {
-    if (closing) return sendError(reply.header("connection", "close"), "SERVICE_UNAVAILABLE", "refgraph is shutting down; retry the request.");
+    if (closing) return sendError(reply, "SERVICE_UNAVAILABLE", "refgraph is shutting down; retry the request.");
+  });
+  // Answers while closing end their keep-alive connection, requests in flight when closing began included: close()
+  // sweeps only the idle ones, and a busy one would hold the server open for Node's keep-alive timeout.
+  app.addHook("onSend", async (_request, reply) => {
+    if (closing) reply.header("connection", "close");
   });
 
   app.setErrorHandler((error: FastifyError | RefgraphError, request, reply) => {

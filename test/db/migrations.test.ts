@@ -1,6 +1,6 @@
 import { useTestStore } from "../helpers/processes";
 
-const TABLES = ["chat", "referral", "message", "webhook_event", "api_key", "greeting", "greeting_rule"];
+const TABLES = ["chat", "referral", "message", "webhook_event", "api_key", "greeting", "greeting_rule", "readiness_probe"];
 
 const context = useTestStore();
 
@@ -35,8 +35,8 @@ const hasFactsView = () =>
 
 test("the analytics migration fills in parts and history for referrals stored before it", async () => {
   const db = context.store.writer;
-  // The greeting index, the greeting rules, the greetings, the revision column and the BI views came after the analytics columns, so they go first.
-  for (let i = 0; i < 6; i++) await db.undoLastMigration({ transaction: "each" });
+  // The readiness probe, the greeting index, the greeting rules, the greetings, the revision column and the BI views came after the analytics columns, so they go first.
+  for (let i = 0; i < 7; i++) await db.undoLastMigration({ transaction: "each" });
   const T = Date.parse("2026-06-01T12:00:00Z");
   const insert = `INSERT INTO referral (event_id, chat_id, ref, received_at) VALUES ('e1', 'c1', 'c=summer--ch=bio', ${T}), ('e2', 'c1', 'plain', ${T + 60_000})`;
   await db.query(insert);
@@ -56,7 +56,7 @@ test("the analytics migration fills in parts and history for referrals stored be
 test("undoing the migrations drops every table, and running the migrations again restores them", async () => {
   const db = context.store.writer;
   expect(await hasFactsView()).toBe(true);
-  for (let i = 0; i < 4; i++) await db.undoLastMigration({ transaction: "each" });
+  for (let i = 0; i < 5; i++) await db.undoLastMigration({ transaction: "each" });
   expect(await hasFactsView()).toBe(true);
   await db.undoLastMigration({ transaction: "each" });
   expect(await hasFactsView()).toBe(false);
@@ -66,7 +66,7 @@ test("undoing the migrations drops every table, and running the migrations again
   expect(await db.showMigrations()).toBe(true);
 
   const applied = await db.runMigrations({ transaction: "each" });
-  expect(applied.map((migration) => migration.name)).toEqual(["CreateCoreTables1764057600000", "AddReferralAnalytics1795564800000", "AddBiViews1796083200000", "AddReferralRevision1796688000000", "CreateGreetings1796774400000", "CreateGreetingRules1796860800000", "AddGreetingReferralIndex1796947200000"]);
+  expect(applied.map((migration) => migration.name)).toEqual(["CreateCoreTables1764057600000", "AddReferralAnalytics1795564800000", "AddBiViews1796083200000", "AddReferralRevision1796688000000", "CreateGreetings1796774400000", "CreateGreetingRules1796860800000", "AddGreetingReferralIndex1796947200000", "CreateReadinessProbe1797033600000"]);
   expect(await existingTables()).toEqual(TABLES);
   expect(await hasFactsView()).toBe(true);
   expect(await schemaDiff()).toEqual([]);

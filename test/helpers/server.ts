@@ -86,7 +86,7 @@ export async function startServer(env: Record<string, string> = {}, options: App
     ...env,
   });
   const queries = new QueryCounter();
-  const store = await openStore(config.databaseUrl, { schema: database.schema, logger: queries });
+  const store = await openStore(config.databaseUrl, { schema: database.schema, logger: queries, timeouts: config.databaseTimeouts });
   // The greeting worker's background queries would count in tests that count a request's queries: tests that
   // need it set the interval themselves.
   const app = await buildApp(config, store, { greetingRetryIntervalMs: 3_600_000, ...options });

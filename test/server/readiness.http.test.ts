@@ -1,0 +1,54 @@
+import { referralEvent } from "../helpers/events";
+import { readyz, startServerBehindProxy, untilNotReady, untilReady } from "../helpers/fault-proxy";
+import { startServer, TestServer } from "../helpers/server";
+
+// Issue 12, item 4: /readyz said ready while every write failed (it ran SELECT 1). Ready now means a write can commit.
+
+if (process.env.TEST_DATABASE_URL) {
+  test("PostgreSQL refusing connections: /readyz answers 503 saying writes fail, and ready once connections pass again", async () => {
+    const { server, proxy, close } = await startServerBehindProxy();
+    try {
+      expect((await readyz(server)).status).toBe(200);
+      proxy.setMode("refuse");
+      proxy.resetAll();
+      await untilNotReady(server);
+      const refused = await readyz(server);
+      expect(refused.status).toBe(503);
+      expect(refused.body).toEqual({ error: "Writes fail: connection.", code: "SERVICE_UNAVAILABLE" });
+
+      proxy.setMode("pass");
+      await untilReady(server);
+      expect((await server.deliver(referralEvent({ chat: "ch_after_refusal", ref: "r" }))).status).toBe(200);
+    } finally {
+      await close();
+    }
+  });
+} else {
+  describe("SQLite with a full disk", () => {
+    let server: TestServer;
+    beforeAll(async () => {
+      server = await startServer();
+    });
+    afterAll(() => server.close());
+
+    test("/readyz answers 503 naming the full disk while the file cannot grow, though one small row would still fit, and ready once it can", async () => {
+      expect((await server.deliver(referralEvent({ chat: "ch_before", ref: "r" }))).status).toBe(200);
+      const [{ page_count: pages }] = await server.store.writer.query("PRAGMA page_count");
+      // The writer's own limit: its writes fail with SQLITE_FULL once the file would grow, as on a full disk.
+      await server.store.writer.query(`PRAGMA max_page_count = ${pages}`);
+
+      await untilNotReady(server);
+      const full = await readyz(server);
+      expect(full.status).toBe(503);
+      expect(full.body).toEqual({ error: "Writes fail: disk_full.", code: "SERVICE_UNAVAILABLE" });
+      const [{ page_count: after }] = await server.store.writer.query("PRAGMA page_count");
+      expect(after).toBe(pages); // the probe's room check never grew the file
+      // Rewriting a small row still fits in the pages the file has: a probe doing only that would have said ready.
+      await server.store.writer.query("INSERT INTO readiness_probe (id, checked_at) VALUES (1, 0) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at");
+
+      await server.store.writer.query("PRAGMA max_page_count = 1073741823");
+      await untilReady(server);
+      expect((await server.deliver(referralEvent({ chat: "ch_after", ref: "r" }))).status).toBe(200);
+    });
+  });
+}
