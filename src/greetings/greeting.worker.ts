@@ -85,7 +85,8 @@ export class GreetingWorker {
       .finally(() => {
         this.slots.release();
         this.sends.delete(sending);
-        if (this.moreDue) this.startTurn(false);
+        // After the other sends whose outcomes were written in the same batch have given their slots back too.
+        if (this.moreDue) setImmediate(() => this.startTurn(false));
       });
     this.sends.add(sending);
   }
