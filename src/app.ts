@@ -34,6 +34,8 @@ export interface AppOptions {
   now?: () => Date;
   /** How often the greeting worker looks for greetings to retry (default 1 s). */
   greetingRetryIntervalMs?: number;
+  /** Called after each turn of the greeting worker: tests wait for one instead of sleeping. */
+  onGreetingTurn?: () => void;
   /** Where the JSON log lines go (default stdout); tests read them. */
   logStream?: NodeJS.WritableStream;
 }
@@ -77,8 +79,8 @@ export async function buildApp(config: Readonly<Config>, store: Store, options: 
     campaignStats: new CampaignStatsService(referralIndex, config.grammar),
     webhookEvents: new WebhookEventService(store.reader, ingest),
     apiKeys: new ApiKeyService(store.reader, config.adminKey),
-    greetings: new GreetingService(store.reader, postproxy, chats, referrals),
-    greetingRules: new GreetingRuleService(store.reader),
+    greetings: new GreetingService(store.writer, store.reader, postproxy, chats, referrals),
+    greetingRules: new GreetingRuleService(store.writer, store.reader),
   };
   const authenticate = async (authorization: string | undefined) =>
     !config.adminKey && !authorization ? OPEN_ACCESS : await services.apiKeys.authenticate(authorization);
@@ -96,9 +98,13 @@ export async function buildApp(config: Readonly<Config>, store: Store, options: 
     const route = request.routeOptions.url ?? "";
     if (request.method !== "OPTIONS" && (route === "/graphql" || route.startsWith("/exports/"))) await requestLimits.byCaller(request, reply);
   });
-  const greetingWorker = new GreetingWorker(services.greetings, now, options.greetingRetryIntervalMs ?? 1000, (error) =>
-    app.log.error({ err: error }, "retrying greetings failed; the next turn tries again"),
-  );
+  const greetingWorker = new GreetingWorker(services.greetings, {
+    clock: now,
+    intervalMs: options.greetingRetryIntervalMs ?? 1000,
+    concurrency: config.greetingSendConcurrency,
+    onError: (error) => app.log.error({ err: error }, "sending greetings failed; the next turn tries again"),
+    onTurn: options.onGreetingTurn,
+  });
   const readiness = new ReadinessCheck(store.writer);
   app.addHook("onReady", async () => greetingWorker.start());
   app.addHook("onClose", () => Promise.all([ingest.drain(), referralIndex.settled(), greetingWorker.stop(), readiness.settled()]));

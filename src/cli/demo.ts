@@ -88,11 +88,11 @@ async function main(exitAfterAnswers: boolean): Promise<void> {
     const started = Date.now();
     let delivered = await feed(url, secret, [...seedEvents({ referrals: 600, chats: 200, refs: 40, days: 1, seed: 42, end: new Date() })]);
     // The rule's greetings go out through the worker; Postproxy's message.sent webhooks follow.
-    const unsettled = `{ queued: greetings(filter: { status: QUEUED }) { totalCount } pending: greetings(filter: { status: PENDING }) { totalCount } }`;
+    const unsettled = `{ queued: greetings(filter: { status: QUEUED }) { totalCount } sending: greetings(filter: { status: SENDING }) { totalCount } pending: greetings(filter: { status: PENDING }) { totalCount } }`;
     // Bounded, but long enough for a busy machine: the demo's answers show these greetings settled.
     for (let waited = 0; waited < 120_000; waited += 250) {
-      const { queued, pending } = (await graphql(unsettled)) as Record<string, { totalCount: number }>;
-      if (queued.totalCount + pending.totalCount === 0) break;
+      const { queued, sending, pending } = (await graphql(unsettled)) as Record<string, { totalCount: number }>;
+      if (queued.totalCount + sending.totalCount + pending.totalCount === 0) break;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     // Every second greeted person answers.

@@ -21,6 +21,7 @@ export const CONFIG_VARIABLES = {
   LOG_LEVEL: "fatal, error, warn, info (default), debug, trace or silent.",
   POSTPROXY_API_KEY: "Postproxy API key, for sending greetings (unset: sendGreeting answers POSTPROXY_NOT_CONFIGURED).",
   POSTPROXY_BASE_URL: "Postproxy's API (default https://api.postproxy.dev).",
+  GREETING_SEND_CONCURRENCY: "Most greetings the background worker sends at once, per instance (1 to 64, default 8).",
   RATE_LIMIT_PER_KEY: "Requests per window per API key to /graphql and /exports, per instance (default 100; 0 for no limit).",
   RATE_LIMIT_PER_ADDRESS: "Requests per window per client address without a valid API key, and webhooks with a bad signature, per instance (default 10; 0 for no limit).",
   RATE_LIMIT_WINDOW_SECONDS: "The window the rate limits count in, in seconds (default 10: short windows keep a burst short).",
@@ -93,6 +94,9 @@ export class Config {
 
   @Matches(/^https?:\/\/[^\s]+$/, { message: "must be an http(s) URL such as https://api.postproxy.dev" })
   postproxyBaseUrl: string;
+
+  @IsInt({ message: "must be a whole number of sends" }) @Min(1) @Max(64)
+  greetingSendConcurrency: number;
 
   @IsOptional()
   @ValidateBy({
@@ -177,6 +181,7 @@ const VARIABLE_OF = {
   trustProxy: "TRUST_PROXY",
   postproxyApiKey: "POSTPROXY_API_KEY",
   postproxyBaseUrl: "POSTPROXY_BASE_URL",
+  greetingSendConcurrency: "GREETING_SEND_CONCURRENCY",
   graphqlMaxDocumentLength: "GRAPHQL_MAX_DOCUMENT_LENGTH",
   graphqlMaxTokens: "GRAPHQL_MAX_TOKENS",
   graphqlMaxDepth: "GRAPHQL_MAX_DEPTH",
@@ -214,6 +219,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     trustProxy: env.TRUST_PROXY || undefined,
     postproxyApiKey: env.POSTPROXY_API_KEY || undefined,
     postproxyBaseUrl: env.POSTPROXY_BASE_URL || DEFAULT_POSTPROXY_BASE_URL,
+    greetingSendConcurrency: integer(env.GREETING_SEND_CONCURRENCY) ?? 8,
     graphqlMaxDocumentLength: integer(env.GRAPHQL_MAX_DOCUMENT_LENGTH) ?? 100_000,
     graphqlMaxTokens: integer(env.GRAPHQL_MAX_TOKENS) ?? 2000,
     graphqlMaxDepth: integer(env.GRAPHQL_MAX_DEPTH) ?? 10,

@@ -1,55 +1,62 @@
 import { randomUUID } from "node:crypto";
-import { DataSource, EntityManager } from "typeorm";
+import { DataSource, EntityManager, QueryRunner } from "typeorm";
 import { maySend } from "../chats/messaging-window";
 import { ChatService } from "../chats/chat.service";
 import { parameterMarker } from "../db/bulk-insert";
 import { isPostgres } from "../db/data-source";
-import { retryWhenBusy } from "../db/busy";
+import { retryWhenBusy, writeTransaction } from "../db/busy";
+import { WriteBatcher } from "../db/write-batcher";
 import { revisionSql } from "../db/revision";
 import { Keyset, Page, PageArgs, paginate } from "../graphql/connection";
 import { badUserInput, notFound, RefgraphError } from "../errors";
 import { PostproxyClient } from "../postproxy/postproxy.client";
 import { ReferralService } from "../referrals/referral.service";
 import { Greeting, GreetingStatus, GreetingTag } from "./greeting.entity";
-import { afterAttempt } from "./outbox";
+import { afterAttempt, AttemptResult, sendsPaused, sendsPausedUntil } from "./outbox";
 
 const ENDED = "m.status IN ('sent', 'delivered', 'read', 'failed')";
 
 /**
  * Settles PENDING greetings whose Postproxy message has reached its end, as `message.sent` (then delivered, read)
  * or `message.failed` recorded it: PUBLISHED, or FAILED with Postproxy's reason. Only the given messages when
- * `messageIds` is set (ingestion, an attempt), else every PENDING greeting (the worker's sweep, which also covers a
- * webhook that committed while the greeting's attempt was still recording its message id). Their referrals are
- * then restamped, so campaignStats' copy counts what was published.
+ * `messageIds` is set (ingestion, in its transaction), else every PENDING greeting (the worker's sweep, on the writer,
+ * which also covers a webhook that committed while the greeting's attempt was still recording its message id).
  */
 export async function settleGreetings(runner: DataSource | EntityManager, messageIds?: string[]): Promise<void> {
-  if (runner instanceof DataSource) {
-    const ids =
-      messageIds ??
-      (await runner.query(`SELECT m.id FROM greeting JOIN message m ON m.id = greeting.postproxy_message_id WHERE greeting.status = '${GreetingStatus.PENDING}' AND ${ENDED}`)).map(
-        (row: { id: string }) => row.id,
-      );
-    // On SQLite this connection serves every read and must never hold a transaction open; as the restamp follows the
-    // settle, a crash between the two leaves only this process's copy behind, and a restart reads it afresh.
-    return isPostgres(runner) ? runner.transaction((manager) => settle(manager, ids)) : settle(runner, ids);
-  }
-  return settle(runner, messageIds ?? []);
+  if (runner instanceof EntityManager) return settle(runner, messageIds ?? []);
+  await writeTransaction(runner, async (manager) => {
+    const ended: { id: string }[] = await manager.query(
+      `SELECT m.id FROM greeting JOIN message m ON m.id = greeting.postproxy_message_id WHERE greeting.status = '${GreetingStatus.PENDING}' AND ${ENDED}`,
+    );
+    await settle(manager, ended.map((row) => row.id));
+  });
 }
 
-async function settle(runner: DataSource | EntityManager, messageIds: string[]): Promise<void> {
+const markers = (connection: DataSource, count: number, from = 1) => Array.from({ length: count }, (_, i) => parameterMarker(connection)(from + i)).join(", ");
+
+/**
+ * Referrals first, then greetings: the order ingestion takes its locks in (it writes referrals, then settles), so
+ * on PostgreSQL the two never wait for each other in a cycle. Their referrals are restamped, so campaignStats' copy
+ * counts what was published.
+ */
+async function settle(manager: EntityManager, messageIds: string[]): Promise<void> {
   if (messageIds.length === 0) return;
-  const connection = runner instanceof DataSource ? runner : runner.connection;
-  const marker = parameterMarker(connection);
-  const ids = messageIds.map((_, i) => marker(i + 1)).join(", ");
-  await runner.query(
+  const ids = markers(manager.connection, messageIds.length);
+  await manager.query(
+    `UPDATE referral SET revision = ${revisionSql(manager.connection)} WHERE id IN (SELECT referral_id FROM greeting WHERE postproxy_message_id IN (${ids}))`,
+    messageIds,
+  );
+  await settleStatuses(manager, messageIds);
+}
+
+async function settleStatuses(manager: EntityManager, messageIds: string[]): Promise<void> {
+  if (messageIds.length === 0) return;
+  await manager.query(
     `UPDATE greeting SET
        status = CASE WHEN m.status = 'failed' THEN '${GreetingStatus.FAILED}' ELSE '${GreetingStatus.PUBLISHED}' END,
        error = CASE WHEN m.status = 'failed' THEN COALESCE(m.error_message, 'Postproxy reported that the message failed') ELSE greeting.error END
-     FROM message m WHERE m.id = greeting.postproxy_message_id AND greeting.status = '${GreetingStatus.PENDING}' AND ${ENDED} AND m.id IN (${ids})`,
-    messageIds,
-  );
-  await runner.query(
-    `UPDATE referral SET revision = ${revisionSql(connection)} WHERE id IN (SELECT referral_id FROM greeting WHERE postproxy_message_id IN (${ids}))`,
+     FROM message m WHERE m.id = greeting.postproxy_message_id AND greeting.status = '${GreetingStatus.PENDING}' AND ${ENDED}
+       AND m.id IN (${markers(manager.connection, messageIds.length)})`,
     messageIds,
   );
 }
@@ -93,25 +100,52 @@ export interface SendGreetingRequest {
 export const MAX_BODY_LENGTH = 1000;
 /** How long a claimed attempt may take before another may take it over: well over the client's 10 s timeout. */
 const LEASE_MS = 60_000;
-/** Greetings one turn of the worker attempts, one after another. */
-const RETRY_BATCH = 50;
 const MAX_KEY_LENGTH = 200;
+/** Outcomes written in one transaction at most. */
+const OUTCOME_BATCH = 100;
+
+/** A greeting claimed for one attempt, until `lease` (its next_attempt_at while SENDING). */
+export interface ClaimedGreeting {
+  id: string;
+  chatId: string;
+  body: string;
+  tag: GreetingTag | null;
+  attempts: number;
+  lease: number;
+}
+
+interface Outcome {
+  claim: ClaimedGreeting;
+  result: AttemptResult;
+}
 
 /**
- * The greeting outbox. A greeting is recorded (QUEUED) before any call to Postproxy, and each attempt first claims
- * it (QUEUED → SENDING in one conditional UPDATE), so no two attempts run at once; the greeting's id is the
- * Idempotency-Key of every attempt, so Postproxy sends it at most once.
+ * The greeting outbox. A greeting is recorded before any call to Postproxy, and each attempt first claims it
+ * (SENDING with a lease), so no two attempts run at once; the greeting's id is the Idempotency-Key of every
+ * attempt, so Postproxy sends it at most once.
  *
- * Its writes are single statements outside ingestion's batched transactions: on SQLite they go through the read
- * connection, as a statement on the writer could land inside a batch that later rolls back.
+ * Its writes are transactions on the writer (writeTransaction), outcomes batched (WriteBatcher). A 429 from
+ * Postproxy pauses every send of this instance (not of others on the same database) until Retry-After has passed.
  */
 export class GreetingService {
+  private pausedUntil: Date | null = null;
+  private readonly outcomes = new WriteBatcher<Outcome, void>((batch) => this.recordOutcomes(batch), OUTCOME_BATCH);
+
   constructor(
-    private readonly db: DataSource,
+    private readonly writer: DataSource,
+    private readonly reader: DataSource,
     private readonly postproxy: PostproxyClient | null,
     private readonly chats: ChatService,
     private readonly referrals: ReferralService,
   ) {}
+
+  get canSend(): boolean {
+    return this.postproxy !== null;
+  }
+
+  sendsPaused(now: Date): boolean {
+    return sendsPaused(now, this.pausedUntil);
+  }
 
   async send(request: SendGreetingRequest, now: Date): Promise<Greeting> {
     if (!this.postproxy) throw new RefgraphError("POSTPROXY_NOT_CONFIGURED", "POSTPROXY_API_KEY is not set: refgraph cannot send through Postproxy.");
@@ -134,74 +168,115 @@ export class GreetingService {
     const [referral] = chat.referralRef && chat.referralReceivedAt ? await this.referrals.byPoints([{ chatId, ref: chat.referralRef, receivedAt: chat.referralReceivedAt }]) : [null];
     // By default one greeting per (chat, latest referral): the same call again returns it and sends nothing.
     const key = idempotencyKey ?? `referral:${referral?.id ?? "none"}`;
-    const id = randomUUID();
-    const marker = parameterMarker(this.db);
+    // While sends are paused it waits QUEUED for the worker; else it is stored already claimed, and sent at once.
+    const paused = this.sendsPaused(now);
+    const claim: ClaimedGreeting = { id: randomUUID(), chatId, body, tag: tag ?? null, attempts: paused ? 0 : 1, lease: now.getTime() + LEASE_MS };
+    const marker = parameterMarker(this.writer);
     await retryWhenBusy(() =>
-      this.db.query(
-        `INSERT INTO greeting (id, chat_id, referral_id, idempotency_key, body, tag, status, attempts, created_at)
-         VALUES (${[1, 2, 3, 4, 5, 6, 7].map(marker).join(", ")}, 0, ${marker(8)})
-         ON CONFLICT (chat_id, idempotency_key) DO NOTHING`,
-        [id, chatId, referral?.id ?? null, key, body, tag ?? null, GreetingStatus.QUEUED, now.getTime()],
+      writeTransaction(this.writer, (manager) =>
+        manager.query(
+          `INSERT INTO greeting (id, chat_id, referral_id, idempotency_key, body, tag, status, attempts, next_attempt_at, created_at)
+           VALUES (${[1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map(marker).join(", ")})
+           ON CONFLICT (chat_id, idempotency_key) DO NOTHING`,
+          [claim.id, chatId, referral?.id ?? null, key, body, tag ?? null, paused ? GreetingStatus.QUEUED : GreetingStatus.SENDING, claim.attempts, paused ? now.getTime() : claim.lease, now.getTime()],
+        ),
       ),
     );
     // Whichever call stored its row first owns the greeting; the others answer with it and send nothing.
-    const stored = await this.db.getRepository(Greeting).findOneByOrFail({ chatId, idempotencyKey: key });
-    return stored.id === id ? this.attempt(id, now) : stored;
+    const greetings = this.reader.getRepository(Greeting);
+    const stored = await greetings.findOneByOrFail({ chatId, idempotencyKey: key });
+    if (stored.id !== claim.id || paused) return stored;
+    await this.attempt(claim, now);
+    return greetings.findOneByOrFail({ id: claim.id });
   }
 
   /**
-   * One attempt at a greeting that is due: claims it for a lease (SENDING, with next_attempt_at at the lease's
-   * end), calls Postproxy, and records the outcome (outbox.ts) unless the lease was lost. A SENDING greeting whose
-   * lease ran out was abandoned by a crash or a restart: it is due again, and as every attempt carries the same
-   * Idempotency-Key, Postproxy still sends it at most once.
+   * Claims up to `limit` greetings that are due (QUEUED, or SENDING past its lease: abandoned by a crash or a
+   * restart; as every attempt carries the same Idempotency-Key, Postproxy still sends it at most once), oldest due
+   * first, in one statement. On PostgreSQL SKIP LOCKED lets instances claim side by side, never the same greeting.
    */
-  async attempt(id: string, now: Date): Promise<Greeting> {
-    const greetings = this.db.getRepository(Greeting);
+  async claimDue(now: Date, limit: number): Promise<ClaimedGreeting[]> {
     const lease = now.getTime() + LEASE_MS;
-    const claim = await retryWhenBusy(() =>
-      greetings
-        .createQueryBuilder()
-        .update()
-        .set({ status: GreetingStatus.SENDING, attempts: () => "attempts + 1", nextAttemptAt: () => String(lease) })
-        .where("id = :id AND status IN (:...due) AND COALESCE(next_attempt_at, 0) <= :now", { id, due: [GreetingStatus.QUEUED, GreetingStatus.SENDING], now: now.getTime() })
-        .execute(),
+    const marker = parameterMarker(this.writer);
+    const skipLocked = isPostgres(this.writer) ? "FOR UPDATE SKIP LOCKED" : "";
+    // Starting with WITH, not UPDATE, also makes TypeORM's SQLite driver return the rows RETURNING gives.
+    const sql = `WITH due AS (
+        SELECT id FROM greeting WHERE status IN ('${GreetingStatus.QUEUED}', '${GreetingStatus.SENDING}') AND next_attempt_at <= ${marker(1)}
+        ORDER BY next_attempt_at LIMIT ${marker(2)} ${skipLocked})
+      UPDATE greeting SET status = '${GreetingStatus.SENDING}', attempts = attempts + 1, next_attempt_at = ${marker(3)}
+      WHERE id IN (SELECT id FROM due)
+      RETURNING id, chat_id, body, tag, attempts`;
+    const rows: { id: string; chat_id: string; body: string; tag: GreetingTag | null; attempts: number }[] = await retryWhenBusy(() =>
+      writeTransaction(this.writer, async (manager) => (await (manager.queryRunner as QueryRunner).query(sql, [now.getTime(), limit, lease], true)).records),
     );
-    const greeting = await greetings.findOneByOrFail({ id });
-    if (claim.affected !== 1 || !this.postproxy) return greeting;
-    const outcome = await this.postproxy.sendMessage({ chatId: greeting.chatId, body: greeting.body, tag: greeting.tag ?? undefined, idempotencyKey: greeting.id });
-    const result = afterAttempt(outcome, greeting.attempts, now);
+    return rows.map((row) => ({ id: row.id, chatId: row.chat_id, body: row.body, tag: row.tag, attempts: Number(row.attempts), lease }));
+  }
+
+  /** Sends a claimed greeting and records the outcome (outbox.ts) unless the lease was lost; a 429 pauses every send. */
+  async attempt(claim: ClaimedGreeting, now: Date): Promise<void> {
+    if (!this.postproxy) return;
+    const outcome = await this.postproxy.sendMessage({ chatId: claim.chatId, body: claim.body, tag: claim.tag ?? undefined, idempotencyKey: claim.id });
+    if (!outcome.ok && outcome.kind === "RATE_LIMITED") {
+      const until = sendsPausedUntil(now, outcome.retryAfterMs);
+      if (!this.pausedUntil || until > this.pausedUntil) this.pausedUntil = until;
+    }
+    await this.outcomes.submit({ claim, result: afterAttempt(outcome, claim.attempts, now) });
+  }
+
+  /** Settles PENDING greetings whose message has ended (the worker's sweep). */
+  settlePending(): Promise<void> {
+    return retryWhenBusy(() => settleGreetings(this.writer));
+  }
+
+  /** Resolves once every outcome submitted so far is written. */
+  drain(): Promise<void> {
+    return this.outcomes.drain();
+  }
+
+  /** Many attempts' outcomes in one transaction: referrals first (see settle), then greetings. */
+  private async recordOutcomes(batch: Outcome[]): Promise<void[]> {
+    const connection = this.writer;
+    const accepted = batch.filter(({ result }) => result.postproxyMessageId !== null);
+    const cast = (i: number, type: string) => `CAST(${parameterMarker(connection)(i)} AS ${type})`;
+    const rows = batch.map((_, row) => {
+      const at = row * 7;
+      return `(${cast(at + 1, "text")}, ${cast(at + 2, "text")}, ${cast(at + 3, "text")}, ${cast(at + 4, "text")}, ${cast(at + 5, "bigint")}, ${cast(at + 6, "bigint")}, ${cast(at + 7, "bigint")})`;
+    });
+    const values = batch.flatMap(({ claim, result }) => [
+      claim.id,
+      result.status,
+      result.error,
+      result.postproxyMessageId,
+      result.sentAt?.getTime() ?? null,
+      result.nextAttemptAt?.getTime() ?? null,
+      claim.lease,
+    ]);
     await retryWhenBusy(() =>
-      greetings
-        .createQueryBuilder()
-        .update()
-        .set(result)
-        .where("id = :id AND status = :sending AND next_attempt_at = :lease", { id, sending: GreetingStatus.SENDING, lease })
-        .execute(),
+      writeTransaction(this.writer, async (manager) => {
+        if (accepted.length > 0)
+          await manager.query(
+            `UPDATE referral SET revision = ${revisionSql(connection)} WHERE id IN (SELECT referral_id FROM greeting WHERE id IN (${markers(connection, accepted.length)}))`,
+            accepted.map(({ claim }) => claim.id),
+          );
+        // Only while the attempt still holds its lease: one that outlived it was taken over.
+        await manager.query(
+          `UPDATE greeting SET status = v.column2, error = v.column3, postproxy_message_id = v.column4, sent_at = v.column5, next_attempt_at = v.column6
+           FROM (VALUES ${rows.join(", ")}) AS v
+           WHERE greeting.id = v.column1 AND greeting.status = '${GreetingStatus.SENDING}' AND greeting.next_attempt_at = v.column7`,
+          values,
+        );
+        await settleStatuses(manager, accepted.map(({ result }) => result.postproxyMessageId as string));
+      }),
     );
-    if (result.postproxyMessageId) await retryWhenBusy(() => settleGreetings(this.db, [result.postproxyMessageId as string]));
-    return greetings.findOneByOrFail({ id });
+    return batch.map(() => undefined);
   }
 
   /** Newest first. */
   list(filter: GreetingListFilter, page: PageArgs): Promise<Page<Greeting>> {
-    const query = this.db.getRepository(Greeting).createQueryBuilder("greeting");
+    const query = this.reader.getRepository(Greeting).createQueryBuilder("greeting");
     if (filter.status !== undefined) query.andWhere("greeting.status = :status", { status: filter.status });
     if (filter.chatId !== undefined) query.andWhere("greeting.chat_id = :chatId", { chatId: filter.chatId });
     if (filter.ref !== undefined) query.andWhere("greeting.referral_id IN (SELECT r.id FROM referral r WHERE r.ref = :ref)", { ref: filter.ref });
     return paginate(query, newestFirst, page);
-  }
-
-  /** The worker's turn: settles PENDING greetings, then attempts the ones due (QUEUED, or SENDING past its lease). */
-  async retryDue(now: Date): Promise<void> {
-    await retryWhenBusy(() => settleGreetings(this.db));
-    const due: { id: string }[] = await this.db
-      .getRepository(Greeting)
-      .createQueryBuilder("greeting")
-      .select("greeting.id", "id")
-      .where("greeting.status IN (:...due) AND greeting.next_attempt_at <= :now", { due: [GreetingStatus.QUEUED, GreetingStatus.SENDING], now: now.getTime() })
-      .orderBy("greeting.next_attempt_at")
-      .limit(RETRY_BATCH)
-      .getRawMany();
-    for (const { id } of due) await this.attempt(id, now);
   }
 }

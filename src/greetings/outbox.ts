@@ -30,3 +30,15 @@ export function afterAttempt(outcome: SendOutcome, attempts: number, now: Date):
   if (attempts >= MAX_ATTEMPTS) return { ...failed, status: GreetingStatus.FAILED, error: `gave up after ${attempts} attempts: ${outcome.error}` };
   return { ...failed, status: GreetingStatus.QUEUED, error: outcome.error, nextAttemptAt: new Date(now.getTime() + retryDelayMs(attempts, outcome.retryAfterMs)) };
 }
+
+const DEFAULT_PAUSE_MS = 10_000;
+const LONGEST_PAUSE_MS = 60 * 60_000;
+
+/** After a 429, every send waits until this: what Retry-After asked (10 s when it did not say), at most an hour. */
+export function sendsPausedUntil(now: Date, retryAfterMs: number | null): Date {
+  return new Date(now.getTime() + Math.min(LONGEST_PAUSE_MS, retryAfterMs ?? DEFAULT_PAUSE_MS));
+}
+
+export function sendsPaused(now: Date, until: Date | null): boolean {
+  return until !== null && now.getTime() < until.getTime();
+}

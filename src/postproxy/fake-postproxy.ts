@@ -62,6 +62,9 @@ export class FakePostproxy extends EventEmitter {
   readonly failingChats = new Map<string, string>();
   /** Webhook deliveries made, with refgraph's answer status (0 when it could not be reached). */
   readonly deliveries: { type: string; messageId: string; status: number }[] = [];
+  /** The most send requests it held unanswered at once. */
+  mostAtOnce = 0;
+  private open = 0;
   private readonly script: ScriptedAnswer[] = [];
   private readonly inFlight = new Set<string>();
   private readonly pending = new Set<Promise<void>>();
@@ -107,14 +110,18 @@ export class FakePostproxy extends EventEmitter {
     const key = header(request, "idempotency-key");
     const record: RecordedRequest = { chatId, idempotencyKey: key, body: parse(text), answer: 0 };
     this.requests.push(record);
+    this.open += 1;
+    this.mostAtOnce = Math.max(this.mostAtOnce, this.open);
     this.emit("request", record);
     const answer = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      this.open -= 1;
       record.answer = status;
       send(response, status, body, headers);
     };
 
     const scripted = this.script.shift();
     if (scripted && "drop" in scripted) {
+      this.open -= 1;
       record.answer = "dropped";
       request.socket.destroy();
       return;

@@ -1,5 +1,5 @@
 import { GreetingStatus } from "../../src/greetings/greeting.entity";
-import { afterAttempt, MAX_ATTEMPTS, retryDelayMs } from "../../src/greetings/outbox";
+import { afterAttempt, MAX_ATTEMPTS, retryDelayMs, sendsPaused, sendsPausedUntil } from "../../src/greetings/outbox";
 import { sendFailure } from "../../src/postproxy/send-outcome";
 
 const NOW = new Date("2026-11-26T12:00:00Z");
@@ -32,4 +32,18 @@ test("a transient failure queues the greeting again after the backoff, until the
     expect(afterAttempt(sendFailure(kind, "later"), MAX_ATTEMPTS, NOW)).toMatchObject({ status: GreetingStatus.FAILED, error: `gave up after ${MAX_ATTEMPTS} attempts: later` });
   }
   expect(afterAttempt(sendFailure("RATE_LIMITED", "slow down", 600_000), 1, NOW).nextAttemptAt).toEqual(later(600_000));
+});
+
+test("a 429 pauses sends for what Retry-After asked, 10 s when it did not say, and at most an hour", () => {
+  expect(sendsPausedUntil(NOW, 45_000)).toEqual(later(45_000));
+  expect(sendsPausedUntil(NOW, 0)).toEqual(NOW);
+  expect(sendsPausedUntil(NOW, null)).toEqual(later(10_000));
+  expect(sendsPausedUntil(NOW, 24 * 3_600_000)).toEqual(later(3_600_000));
+});
+
+test("sends are paused until the pause ends, not at its end, and never without one", () => {
+  expect(sendsPaused(NOW, null)).toBe(false);
+  expect(sendsPaused(NOW, later(1))).toBe(true);
+  expect(sendsPaused(NOW, NOW)).toBe(false);
+  expect(sendsPaused(later(1), NOW)).toBe(false);
 });

@@ -64,6 +64,8 @@ export interface TestServer {
   deliver(event: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
   postRaw(body: string | Buffer, headers: Record<string, string>): Promise<{ status: number; body: any }>;
   graphql(query: string, variables?: Record<string, unknown>, key?: string | null): Promise<{ status: number; body: any }>;
+  /** Resolves once a whole turn of the greeting worker has run after the call (the end of the second turn from now). */
+  greetingTurn(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -89,7 +91,12 @@ export async function startServer(env: Record<string, string> = {}, options: App
   const store = await openStore(config.databaseUrl, { schema: database.schema, logger: queries, timeouts: config.databaseTimeouts });
   // The greeting worker's background queries would count in tests that count a request's queries: tests that
   // need it set the interval themselves.
-  const app = await buildApp(config, store, { greetingRetryIntervalMs: 3_600_000, ...options });
+  const turnWaiters: (() => void)[] = [];
+  const onGreetingTurn = () => {
+    options.onGreetingTurn?.();
+    for (const resolve of turnWaiters.splice(0)) resolve();
+  };
+  const app = await buildApp(config, store, { greetingRetryIntervalMs: 3_600_000, ...options, onGreetingTurn });
   await app.listen({ port: 0, host: "127.0.0.1" });
   const address = app.server.address();
   const url = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
@@ -126,6 +133,10 @@ export async function startServer(env: Record<string, string> = {}, options: App
         body: JSON.stringify({ query, variables }),
         headers: { "content-type": "application/json", ...(key ? { authorization: `Bearer ${key}` } : {}) },
       });
+    },
+    async greetingTurn() {
+      // The turn under way when called may have looked before the caller's change: wait for the next one too.
+      for (let turn = 0; turn < 2; turn++) await new Promise<void>((resolve) => turnWaiters.push(resolve));
     },
     async close() {
       await app.close();
