@@ -21,6 +21,8 @@ import { GreetingWorker } from "./greetings/greeting.worker";
 import { PostproxyClient } from "./postproxy/postproxy.client";
 import { graphqlBodyLimit, queryLimitsPlugin, refuseBeforeValidation } from "./graphql/limits";
 import { buildRefgraphSchema } from "./graphql/schema";
+import { Metrics } from "./metrics/metrics";
+import { metricsRoutes, observeRequests, serveMetricsApart } from "./metrics/metrics.route";
 import { ReferralService } from "./referrals/referral.service";
 import { answerClientError, errorAnswers } from "./server/error-answers";
 import { rateLimits } from "./server/rate-limits";
@@ -58,13 +60,19 @@ export async function buildApp(config: Readonly<Config>, store: Store, options: 
     clientErrorHandler: answerClientError,
   });
   errorAnswers(app);
+  const referralIndex = new ReferralIndex(store.reader);
+  const metrics = new Metrics({ reader: store.reader, referralIndex, now });
+  const onIngest = observeRequests(app, metrics);
   const ingest = new IngestService(store.writer, {
     storeMessageBodies: config.storeMessageBodies,
     grammar: config.grammar,
     clock: now,
-    onFailure: (eventId, error) => app.log.error({ err: error, eventId }, "webhook event FAILED; kept for replayWebhookEvent"),
+    onFailure: (eventId, error) => {
+      metrics.databaseError(error);
+      app.log.error({ err: error, eventId }, "webhook event FAILED; kept for replayWebhookEvent");
+    },
+    onCommit: (size, seconds, outcome) => metrics.commit(size, seconds, outcome),
   });
-  const referralIndex = new ReferralIndex(store.reader);
   // Read the referrals now, rather than on the first campaignStats query.
   referralIndex.current().catch((error) => app.log.error({ err: error }, "loading referrals for campaignStats failed; the next query retries"));
   const chats = new ChatService(store.reader);
@@ -95,9 +103,10 @@ export async function buildApp(config: Readonly<Config>, store: Store, options: 
     const route = request.routeOptions.url ?? "";
     if (request.method !== "OPTIONS" && (route === "/graphql" || route.startsWith("/exports/"))) await requestLimits.byCaller(request, reply);
   });
-  const greetingWorker = new GreetingWorker(services.greetings, now, options.greetingRetryIntervalMs ?? 1000, (error) =>
-    app.log.error({ err: error }, "retrying greetings failed; the next turn tries again"),
-  );
+  const greetingWorker = new GreetingWorker(services.greetings, now, options.greetingRetryIntervalMs ?? 1000, (error) => {
+    metrics.databaseError(error);
+    app.log.error({ err: error }, "retrying greetings failed; the next turn tries again");
+  });
   app.addHook("onReady", async () => greetingWorker.start());
   app.addHook("onClose", () => Promise.all([ingest.drain(), referralIndex.settled(), greetingWorker.stop()]));
 
@@ -107,11 +116,14 @@ export async function buildApp(config: Readonly<Config>, store: Store, options: 
       await Promise.all([store.writer.query("SELECT 1"), store.reader.query("SELECT 1")]);
       return { status: "ready" };
     } catch (error) {
+      metrics.databaseError(error);
       request.log.error({ err: error }, "database did not answer");
       return sendError(reply, "SERVICE_UNAVAILABLE", "The database did not answer.");
     }
   });
-  await app.register(webhookRoutes, { config, ingest, limitBadSignatures: requestLimits.byAddress });
+  await app.register(webhookRoutes, { config, ingest, limitBadSignatures: requestLimits.byAddress, onIngest });
+  if (config.metricsPort === undefined) await app.register(metricsRoutes, { metrics, callerOf });
+  else await serveMetricsApart(app, metrics, { host: config.host, port: config.metricsPort });
 
   const schema = await buildRefgraphSchema();
   const queryLimits = {

@@ -39,6 +39,8 @@ export interface IngestOptions {
   maxBatch?: number;
   /** The clock greeting rules check the messaging window by (default the system's). */
   clock?: () => Date;
+  /** Told each batch's size, commit time and whether it committed (metrics). */
+  onCommit?: (size: number, seconds: number, outcome: "committed" | "failed") => void;
 }
 
 const MAX_BATCH = 256;
@@ -51,7 +53,7 @@ export class IngestService {
     private readonly db: DataSource,
     private readonly options: IngestOptions,
   ) {
-    this.batcher = new WriteBatcher((batch) => this.commit(batch), options.maxBatch ?? MAX_BATCH);
+    this.batcher = new WriteBatcher((batch) => this.timedCommit(batch), options.maxBatch ?? MAX_BATCH);
   }
 
   /** Resolves after the delivery's transaction commits; rejects only when nothing could be stored. */
@@ -68,6 +70,18 @@ export class IngestService {
 
   drain(): Promise<void> {
     return this.batcher.drain();
+  }
+
+  private async timedCommit(batch: Delivery[]): Promise<IngestOutcome[]> {
+    const started = performance.now();
+    let outcome: "committed" | "failed" = "failed";
+    try {
+      const outcomes = await this.commit(batch);
+      outcome = "committed";
+      return outcomes;
+    } finally {
+      this.options.onCommit?.(batch.length, (performance.now() - started) / 1000, outcome);
+    }
   }
 
   private async commit(batch: Delivery[]): Promise<IngestOutcome[]> {
