@@ -60,7 +60,7 @@ export async function buildApp(config: Readonly<Config>, store: Store, options: 
     clientErrorHandler: answerClientError,
   });
   errorAnswers(app);
-  const referralIndex = new ReferralIndex(store.reader);
+  const referralIndex = new ReferralIndex(store.reader, now);
   const metrics = new Metrics({ reader: store.reader, referralIndex, now });
   const onIngest = observeRequests(app, metrics);
   const ingest = new IngestService(store.writer, {

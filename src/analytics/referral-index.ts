@@ -135,7 +135,11 @@ export class ReferralIndex {
   private pulling: Promise<void> | null = null;
   private queued: Promise<void> | null = null;
 
-  constructor(private readonly db: DataSource) {}
+  constructor(
+    private readonly db: DataSource,
+    /** Stamps when each catch-up began (the analytics lag metric). */
+    private readonly clock: () => Date,
+  ) {}
 
   /** Resolves once every write committed before the call is in the copy. */
   current(): Promise<void> {
@@ -166,7 +170,7 @@ export class ReferralIndex {
   }
 
   private async pull(): Promise<void> {
-    const startedAt = Date.now();
+    const startedAt = this.clock().getTime();
     const watermark = await revisionWatermark(this.db);
     for (let after = [this.watermark, -1]; ; ) {
       const rows = await this.readChanges(after[0], after[1]);
