@@ -21,6 +21,8 @@ import { GreetingWorker } from "./greetings/greeting.worker";
 import { PostproxyClient } from "./postproxy/postproxy.client";
 import { graphqlBodyLimit, queryLimitsPlugin, refuseBeforeValidation } from "./graphql/limits";
 import { buildRefgraphSchema } from "./graphql/schema";
+import { Metrics } from "./metrics/metrics";
+import { metricsRoutes, observeRequests, serveMetricsApart } from "./metrics/metrics.route";
 import { ReferralService } from "./referrals/referral.service";
 import { answerClientError, errorAnswers } from "./server/error-answers";
 import { rateLimits } from "./server/rate-limits";
@@ -61,13 +63,19 @@ export async function buildApp(config: Readonly<Config>, store: Store, options: 
     clientErrorHandler: answerClientError,
   });
   errorAnswers(app);
+  const referralIndex = new ReferralIndex(store.reader, now);
+  const metrics = new Metrics({ reader: store.reader, referralIndex, now });
+  const onIngest = observeRequests(app, metrics);
   const ingest = new IngestService(store.writer, {
     storeMessageBodies: config.storeMessageBodies,
     grammar: config.grammar,
     clock: now,
-    onFailure: (eventId, error) => app.log.error({ err: error, eventId }, "webhook event FAILED; kept for replayWebhookEvent"),
+    onFailure: (eventId, error) => {
+      metrics.databaseError(error);
+      app.log.error({ err: error, eventId }, "webhook event FAILED; kept for replayWebhookEvent");
+    },
+    onCommit: (size, seconds, outcome) => metrics.commit(size, seconds, outcome),
   });
-  const referralIndex = new ReferralIndex(store.reader);
   // Read the referrals now, rather than on the first campaignStats query.
   referralIndex.current().catch((error) => app.log.error({ err: error }, "loading referrals for campaignStats failed; the next query retries"));
   const chats = new ChatService(store.reader);
@@ -102,10 +110,13 @@ export async function buildApp(config: Readonly<Config>, store: Store, options: 
     clock: now,
     intervalMs: options.greetingRetryIntervalMs ?? 1000,
     concurrency: config.greetingSendConcurrency,
-    onError: (error) => app.log.error({ err: error }, "sending greetings failed; the next turn tries again"),
+    onError: (error) => {
+      metrics.databaseError(error);
+      app.log.error({ err: error }, "sending greetings failed; the next turn tries again");
+    },
     onTurn: options.onGreetingTurn,
   });
-  const readiness = new ReadinessCheck(store.writer);
+  const readiness = new ReadinessCheck(store.writer, (error) => metrics.databaseError(error));
   app.addHook("onReady", async () => greetingWorker.start());
   app.addHook("onClose", () => Promise.all([ingest.drain(), referralIndex.settled(), greetingWorker.stop(), readiness.settled()]));
 
@@ -116,7 +127,9 @@ export async function buildApp(config: Readonly<Config>, store: Store, options: 
     request.log.warn({ reason: state.reason }, "not ready");
     return sendError(reply, "SERVICE_UNAVAILABLE", state.reason);
   });
-  await app.register(webhookRoutes, { config, ingest, limitBadSignatures: requestLimits.byAddress });
+  await app.register(webhookRoutes, { config, ingest, limitBadSignatures: requestLimits.byAddress, onIngest });
+  if (config.metricsPort === undefined) await app.register(metricsRoutes, { metrics, callerOf });
+  else await serveMetricsApart(app, metrics, { host: config.host, port: config.metricsPort });
 
   const schema = await buildRefgraphSchema();
   const queryLimits = {

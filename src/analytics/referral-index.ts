@@ -131,10 +131,15 @@ export class ReferralIndex {
   private readonly dictionaries = Object.fromEntries(FIELDS.map((field) => [field, new Dictionary()])) as Record<IndexedField, Dictionary>;
   private readonly chats = new Dictionary();
   private watermark = 0;
+  private caughtUpAt: number | null = null;
   private pulling: Promise<void> | null = null;
   private queued: Promise<void> | null = null;
 
-  constructor(private readonly db: DataSource) {}
+  constructor(
+    private readonly db: DataSource,
+    /** Stamps when each catch-up began (the analytics lag metric). */
+    private readonly clock: () => Date,
+  ) {}
 
   /** Resolves once every write committed before the call is in the copy. */
   current(): Promise<void> {
@@ -159,7 +164,13 @@ export class ReferralIndex {
     await Promise.allSettled([this.pulling, this.queued]);
   }
 
+  /** Writes stamped at or after `watermark` may be missing from the copy; `at` is when that catch-up began (epoch ms). */
+  catchUpPoint(): { watermark: number; at: number | null } {
+    return { watermark: this.watermark, at: this.caughtUpAt };
+  }
+
   private async pull(): Promise<void> {
+    const startedAt = this.clock().getTime();
     const watermark = await revisionWatermark(this.db);
     for (let after = [this.watermark, -1]; ; ) {
       const rows = await this.readChanges(after[0], after[1]);
@@ -169,6 +180,7 @@ export class ReferralIndex {
       after = [Number(last.revision), Number(last.id)];
     }
     this.watermark = watermark;
+    this.caughtUpAt = startedAt;
   }
 
   /** The next rows stamped at or after `revision`, in (revision, id) order after `id`. */

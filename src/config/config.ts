@@ -7,6 +7,7 @@ import { trustProxy, TrustProxy } from "./trust-proxy";
 /** Every environment variable refgraph reads, with the one-line description README repeats. */
 export const CONFIG_VARIABLES = {
   PORT: "HTTP port to listen on (default 4000).",
+  METRICS_PORT: "Serve GET /metrics on this port only, without an API key (default unset: /metrics is on PORT and needs an API key).",
   HOST: "Interface to bind (default 127.0.0.1; 0.0.0.0 serves beyond this machine).",
   DATABASE_URL: "sqlite:<path> (default sqlite:./data/refgraph.sqlite), sqlite::memory:, or postgres://user@host:port/db.",
   DATABASE_CONNECT_TIMEOUT_MS: "Longest wait for a PostgreSQL connection, new or from the pool, in milliseconds (default 2000).",
@@ -43,6 +44,9 @@ export class ConfigError extends Error {}
 export class Config {
   @IsInt() @Min(0) @Max(65535)
   port: number;
+
+  @IsOptional() @IsInt() @Min(0) @Max(65535)
+  metricsPort?: number;
 
   @IsString() @MinLength(1)
   host: string;
@@ -162,6 +166,7 @@ export class Config {
 
 const VARIABLE_OF = {
   port: "PORT",
+  metricsPort: "METRICS_PORT",
   host: "HOST",
   databaseUrl: "DATABASE_URL",
   databaseConnectTimeoutMs: "DATABASE_CONNECT_TIMEOUT_MS",
@@ -200,6 +205,7 @@ const boolean = (value: string | undefined): unknown =>
 export function loadConfig(env: Record<string, string | undefined>): Readonly<Config> {
   const config = Object.assign(new Config(), {
     port: integer(env.PORT) ?? 4000,
+    metricsPort: integer(env.METRICS_PORT),
     host: env.HOST || "127.0.0.1",
     databaseUrl: env.DATABASE_URL || "sqlite:./data/refgraph.sqlite",
     databaseConnectTimeoutMs: integer(env.DATABASE_CONNECT_TIMEOUT_MS) ?? 2000,

@@ -3,8 +3,8 @@ import { isPostgres } from "./data-source";
 import { recordWrite } from "./write-health";
 
 /**
- * Runs `work` again when SQLite reports the database busy. Two connections write to one SQLite file (ingestion's
- * writer, and the greetings' single statements on the other connection; the CLI too): in WAL mode a statement or
+ * Runs `work` again when SQLite reports the database busy. Several connections write to one SQLite file (the
+ * server's writer, API keys' statements on its reader, the CLI's own processes): in WAL mode a statement or
  * transaction that read before another connection's commit is refused at its first write, without waiting
  * (ingestion avoids that with writeTransaction), and any write is refused once the busy timeout runs out.
  * PostgreSQL never answers SQLITE_BUSY, so there it runs once.

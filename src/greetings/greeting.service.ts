@@ -5,7 +5,7 @@ import { ChatService } from "../chats/chat.service";
 import { parameterMarker } from "../db/bulk-insert";
 import { isPostgres } from "../db/data-source";
 import { retryWhenBusy, writeTransaction } from "../db/busy";
-import { WriteBatcher } from "../db/write-batcher";
+import { Settled, WriteBatcher } from "../db/write-batcher";
 import { revisionSql } from "../db/revision";
 import { Keyset, Page, PageArgs, paginate } from "../graphql/connection";
 import { badUserInput, notFound, RefgraphError } from "../errors";
@@ -234,7 +234,7 @@ export class GreetingService {
   }
 
   /** Many attempts' outcomes in one transaction: referrals first (see settle), then greetings. */
-  private async recordOutcomes(batch: Outcome[]): Promise<void[]> {
+  private async recordOutcomes(batch: Outcome[]): Promise<Settled<void>[]> {
     const connection = this.writer;
     const accepted = batch.filter(({ result }) => result.postproxyMessageId !== null);
     const cast = (i: number, type: string) => `CAST(${parameterMarker(connection)(i)} AS ${type})`;
@@ -268,7 +268,7 @@ export class GreetingService {
         await settleStatuses(manager, accepted.map(({ result }) => result.postproxyMessageId as string));
       }),
     );
-    return batch.map(() => undefined);
+    return batch.map(() => ({ ok: true, value: undefined }));
   }
 
   /** Newest first. */

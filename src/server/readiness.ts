@@ -26,7 +26,10 @@ const notReady = (fault: string): Readiness => ({ ready: false, reason: `Writes 
 export class ReadinessCheck {
   private probing: Promise<Readiness> | null = null;
 
-  constructor(private readonly writer: DataSource) {}
+  constructor(
+    private readonly writer: DataSource,
+    private readonly onProbeError: (error: unknown) => void = () => undefined,
+  ) {}
 
   async check(): Promise<Readiness> {
     const decided = readinessFrom(latestWrite(this.writer), performance.now());
@@ -53,6 +56,7 @@ export class ReadinessCheck {
       await writeTransaction(this.writer, (manager) => probeWrite(manager));
       return { ready: true };
     } catch (error) {
+      this.onProbeError(error);
       return notReady(classifyDatabaseError(error).label);
     }
   }

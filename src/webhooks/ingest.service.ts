@@ -40,6 +40,8 @@ export interface IngestOptions {
   maxBatch?: number;
   /** The clock greeting rules check the messaging window by (default the system's). */
   clock?: () => Date;
+  /** Told each batch's size, commit time and whether it committed (metrics). */
+  onCommit?: (size: number, seconds: number, outcome: "committed" | "failed") => void;
 }
 
 const MAX_BATCH = 256;
@@ -52,7 +54,7 @@ export class IngestService {
     private readonly db: DataSource,
     private readonly options: IngestOptions,
   ) {
-    this.batcher = new WriteBatcher((batch) => this.commit(batch), options.maxBatch ?? MAX_BATCH);
+    this.batcher = new WriteBatcher((batch) => this.timedCommit(batch), options.maxBatch ?? MAX_BATCH);
   }
 
   /** Resolves after the delivery's transaction commits; rejects when nothing of it was stored (retry: 503). */
@@ -69,6 +71,18 @@ export class IngestService {
 
   drain(): Promise<void> {
     return this.batcher.drain();
+  }
+
+  private async timedCommit(batch: Delivery[]): Promise<Settled<IngestOutcome>[]> {
+    const started = performance.now();
+    let outcome: "committed" | "failed" = "failed";
+    try {
+      const settled = await this.commit(batch);
+      if (settled.every((result) => result.ok)) outcome = "committed";
+      return settled;
+    } finally {
+      this.options.onCommit?.(batch.length, (performance.now() - started) / 1000, outcome);
+    }
   }
 
   /**

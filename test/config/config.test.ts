@@ -39,6 +39,7 @@ describe("loadConfig", () => {
   test("every variable is read from the environment it is given", () => {
     const config = loadConfig({
       PORT: "8080",
+      METRICS_PORT: "9464",
       HOST: "0.0.0.0",
       DATABASE_URL: "postgres://refgraph@db:5432/refgraph",
       POSTPROXY_WEBHOOK_SECRET: "whsec_new, whsec_old",
@@ -51,6 +52,7 @@ describe("loadConfig", () => {
     });
     expect(config).toMatchObject({
       port: 8080,
+      metricsPort: 9464,
       host: "0.0.0.0",
       databaseUrl: "postgres://refgraph@db:5432/refgraph",
       webhookSecrets: ["whsec_new", "whsec_old"],
@@ -67,6 +69,8 @@ describe("loadConfig", () => {
   test.each([
     ["PORT", "abc"],
     ["PORT", "70000"],
+    ["METRICS_PORT", "abc"],
+    ["METRICS_PORT", "-1"],
     ["DATABASE_URL", "mysql://x"],
     ["STORE_MESSAGE_BODIES", "maybe"],
     ["WEBHOOK_TOLERANCE_SECONDS", "-5"],
