@@ -49,6 +49,8 @@ const EXAMPLES: [string, string][] = [
 ];
 
 async function main(exitAfterAnswers: boolean): Promise<void> {
+  // Listening from the start: a Ctrl-C while the demo loads waits for it, instead of ending it with the folder left behind.
+  const stopAsked = new Promise<void>((resolve) => ["SIGINT", "SIGTERM"].forEach((signal) => process.once(signal, () => resolve())));
   const dir = mkdtempSync(join(tmpdir(), "refgraph-demo-"));
   const secret = `whsec_demo_${randomBytes(12).toString("hex")}`;
   const adminKey = `demo_admin_${randomBytes(12).toString("hex")}`;
@@ -117,7 +119,7 @@ async function main(exitAfterAnswers: boolean): Promise<void> {
     console.log(`GraphQL: ${url}/graphql\nAPI key: ${adminKey}  (send it as "Authorization: Bearer <key>")`);
     if (exitAfterAnswers) return await stop();
     console.log("Ctrl-C stops the demo and deletes its database.");
-    await new Promise<void>((resolve) => ["SIGINT", "SIGTERM"].forEach((signal) => process.once(signal, () => resolve())));
+    await stopAsked;
     await stop();
   } catch (error) {
     await stop();
