@@ -8,8 +8,8 @@ export type Readiness = { ready: true } | { ready: false; reason: string };
 
 /** A write that settled this recently (ms) speaks for the database now. */
 export const FRESH_WRITE_MS = 1000;
-/** /readyz answers within this (ms), its probe finished or not. */
-export const READY_ANSWER_MS = 2000;
+/** /readyz gives up on its probe after this (ms), leaving room within the 2 s it promises for the answer to travel. */
+export const READY_ANSWER_MS = 1500;
 
 /** What the latest write says of the database now: ready, why not, or nothing ("probe") when none is recent. */
 export function readinessFrom(latest: WriteOutcome | undefined, nowMs: number): Readiness | "probe" {

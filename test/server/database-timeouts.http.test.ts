@@ -20,7 +20,7 @@ if (process.env.TEST_DATABASE_URL) {
       proxy.setMode("silent");
       const notReady = await readyz(server);
       expect(notReady.status).toBe(503);
-      expect(notReady.body).toEqual({ error: "The database did not answer within 2 s.", code: "SERVICE_UNAVAILABLE" });
+      expect(notReady.body).toEqual({ error: "The database did not answer within 1.5 s.", code: "SERVICE_UNAVAILABLE" });
       expect(notReady.ms).toBeLessThan(2000 + MARGIN_MS);
 
       const webhook = await timed(() => server.deliver(referralEvent({ chat: "ch_silent", ref: "r" })));
