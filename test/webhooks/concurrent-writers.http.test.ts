@@ -1,3 +1,4 @@
+import { retryWhenBusy } from "../../src/db/busy";
 import { referralEvent } from "../helpers/events";
 import { startServer, TestServer } from "../helpers/server";
 
@@ -15,12 +16,16 @@ test("deliveries are all applied while another connection keeps writing", async 
   let writing = true;
   const otherWriter = (async () => {
     for (let i = 0; writing; i++) {
-      // A disabled rule: ingestion reads only enabled ones, so these writes change nothing it does.
-      await server.store.reader.query(
-        `INSERT INTO greeting_rule (id, name, ref_pattern, platform, trigger, body, priority, enabled, created_at, updated_at)
-         VALUES ('busy_${i}', 'busy', '*', NULL, 'ON_REFERRAL', 'hi', 0, false, 0, 0)`,
+      // A disabled rule: ingestion reads only enabled ones, so these writes change nothing it does. Like every
+      // writer on another connection (API keys, the CLI), it retries when ingestion's batches keep the lock past the
+      // busy timeout on a loaded machine.
+      await retryWhenBusy(() =>
+        server.store.reader.query(
+          `INSERT INTO greeting_rule (id, name, ref_pattern, platform, trigger, body, priority, enabled, created_at, updated_at)
+           VALUES ('busy_${i}', 'busy', '*', NULL, 'ON_REFERRAL', 'hi', 0, false, 0, 0)`,
+        ),
       );
-      await server.store.reader.query(`DELETE FROM greeting_rule WHERE id = 'busy_${i}'`);
+      await retryWhenBusy(() => server.store.reader.query(`DELETE FROM greeting_rule WHERE id = 'busy_${i}'`));
     }
   })();
   try {
