@@ -1,5 +1,6 @@
 import { referralEvent } from "../helpers/events";
 import { readyz, startServerBehindProxy, untilNotReady, untilReady } from "../helpers/fault-proxy";
+import { fillDisk, freeDisk, pageCount } from "../helpers/full-disk";
 import { startServer, TestServer } from "../helpers/server";
 
 // Issue 12, item 4: /readyz said ready while every write failed (it ran SELECT 1). Ready now means a write can commit.
@@ -33,20 +34,17 @@ if (process.env.TEST_DATABASE_URL) {
 
     test("/readyz answers 503 naming the full disk while the file cannot grow, though one small row would still fit, and ready once it can", async () => {
       expect((await server.deliver(referralEvent({ chat: "ch_before", ref: "r" }))).status).toBe(200);
-      const [{ page_count: pages }] = await server.store.writer.query("PRAGMA page_count");
-      // The writer's own limit: its writes fail with SQLITE_FULL once the file would grow, as on a full disk.
-      await server.store.writer.query(`PRAGMA max_page_count = ${pages}`);
+      const pages = await fillDisk(server);
 
       await untilNotReady(server);
       const full = await readyz(server);
       expect(full.status).toBe(503);
       expect(full.body).toEqual({ error: "Writes fail: disk_full.", code: "SERVICE_UNAVAILABLE" });
-      const [{ page_count: after }] = await server.store.writer.query("PRAGMA page_count");
-      expect(after).toBe(pages); // the probe's room check never grew the file
+      expect(await pageCount(server)).toBe(pages); // the probe's room check never grew the file
       // Rewriting a small row still fits in the pages the file has: a probe doing only that would have said ready.
       await server.store.writer.query("INSERT INTO readiness_probe (id, checked_at) VALUES (1, 0) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at");
 
-      await server.store.writer.query("PRAGMA max_page_count = 1073741823");
+      await freeDisk(server);
       await untilReady(server);
       expect((await server.deliver(referralEvent({ chat: "ch_after", ref: "r" }))).status).toBe(200);
     });

@@ -1,5 +1,6 @@
 import { FaultProxy } from "../../src/dev/fault-proxy";
 import { referralEvent } from "../helpers/events";
+import { fillDisk, freeDisk } from "../helpers/full-disk";
 import { createTestDatabase, startServer, TestServer } from "../helpers/server";
 
 // Issue 12, item 1: a connection reset once made events FAILED and answered 200, so Postproxy never retried them. A
@@ -93,10 +94,7 @@ if (process.env.TEST_DATABASE_URL) {
     afterAll(() => server.close());
 
     test("writes failing with SQLITE_FULL answer 503 with nothing half-written, none FAILED, and retries store them once there is room", async () => {
-      const writer = server.store.writer;
-      const [{ page_count: pages }] = await writer.query("PRAGMA page_count");
-      // The writer is the only connection that writes: capped at its current size, the file cannot grow.
-      await writer.query(`PRAGMA max_page_count = ${pages}`);
+      await fillDisk(server);
       // Each body needs pages of its own (overflow pages), so none fits in the free space left in existing pages.
       const full = events(20, "full", "x".repeat(8_000));
       const answers = await Promise.all(full.map((event) => server.deliver(event)));
@@ -107,7 +105,7 @@ if (process.env.TEST_DATABASE_URL) {
       expect(full.filter((_, i) => chats.has(`ch_full_${i}`))).toEqual([]);
       expect((await server.graphql(FAILED_COUNT)).body.data.webhookEvents.totalCount).toBe(0);
 
-      await writer.query("PRAGMA max_page_count = 1073741823");
+      await freeDisk(server);
       await deliverUntilStored(server, full);
       const stored = await storedIds(server, "webhook_event");
       expect(full.filter((event) => !stored.has(event.id))).toEqual([]);
