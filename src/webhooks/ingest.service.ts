@@ -232,7 +232,11 @@ function fold<E, F extends { id: string }>(rows: Map<string, E>, facts: F[], mer
 /** The ids by how many times each repeated: one duplicates update per count, not per event. */
 function idsByCount(repeats: Map<string, number>): Map<number, string[]> {
   const byCount = new Map<number, string[]>();
-  for (const [id, count] of repeats) byCount.set(count, [...(byCount.get(count) ?? []), id]);
+  for (const [id, count] of repeats) {
+    const ids = byCount.get(count);
+    if (ids) ids.push(id);
+    else byCount.set(count, [id]);
+  }
   return byCount;
 }
 
