@@ -18,7 +18,7 @@ try {
   ({ buildApp } = require("../dist/src/app"));
   ({ loadConfig } = require("../dist/src/config/config"));
   ({ openStore } = require("../dist/src/db/data-source"));
-  ({ FakePostproxy } = require("../dist/src/postproxy/fake-postproxy"));
+  ({ FakePostproxy } = require("../dist/src/dev/fake-postproxy"));
   ({ freshPostgres } = require("./server"));
 } catch (error) {
   console.error(`bench/greetings.js needs the build output in dist/: run \`npm run build\` first (${error.message})`);

@@ -6,7 +6,7 @@ import { ConfigError, loadConfig } from "../config/config";
 import { openDatabase } from "../db/data-source";
 import { reparseReferrals } from "../referrals/reparse";
 import { keysCommand, UsageError } from "./keys";
-import { seedDatabase, seedOptions } from "./seed";
+import { seedDatabase, seedOptions } from "../dev/seed";
 
 const USAGE = `usage: refgraph <command>
   keys create --name <name> --scope read|write   print a new API key (shown this once only)

@@ -1,7 +1,7 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from "type-graphql";
 import { Column, Entity, PrimaryColumn } from "typeorm";
 import { timeColumn } from "../db/columns";
-import { GreetingTrigger } from "./greeting-rules";
+import { GreetingTrigger } from "./rule-matching";
 
 registerEnumType(GreetingTrigger, {
   name: "GreetingTrigger",

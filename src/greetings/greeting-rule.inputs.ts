@@ -1,7 +1,7 @@
 import { IsBoolean, IsEnum, IsInt, IsOptional, IsString, Length, Max, Min, ValidateBy, ValidationOptions, validateSync } from "class-validator";
 import { Field, InputType, Int } from "type-graphql";
 import { badUserInput } from "../errors";
-import { GreetingTrigger, MAX_PATTERN_LENGTH, MAX_PATTERN_STARS, patternProblem, templateProblem } from "./greeting-rules";
+import { GreetingTrigger, MAX_PATTERN_LENGTH, MAX_PATTERN_STARS, patternProblem, templateProblem } from "./rule-matching";
 
 const MAX_PRIORITY = 1000;
 

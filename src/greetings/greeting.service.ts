@@ -12,7 +12,7 @@ import { badUserInput, notFound, RefgraphError } from "../errors";
 import { PostproxyClient } from "../postproxy/postproxy.client";
 import { ReferralService } from "../referrals/referral.service";
 import { Greeting, GreetingStatus, GreetingTag } from "./greeting.entity";
-import { afterAttempt, AttemptResult, sendsPaused, sendsPausedUntil } from "./outbox";
+import { afterAttempt, AttemptResult, sendsPaused, sendsPausedUntil } from "./retry-policy";
 
 const ENDED = "m.status IN ('sent', 'delivered', 'read', 'failed')";
 
@@ -212,7 +212,7 @@ export class GreetingService {
     return rows.map((row) => ({ id: row.id, chatId: row.chat_id, body: row.body, tag: row.tag, attempts: Number(row.attempts), lease }));
   }
 
-  /** Sends a claimed greeting and records the outcome (outbox.ts) unless the lease was lost; a 429 pauses every send. */
+  /** Sends a claimed greeting and records the outcome (retry-policy.ts) unless the lease was lost; a 429 pauses every send. */
   async attempt(claim: ClaimedGreeting, now: Date): Promise<void> {
     if (!this.postproxy) return;
     const outcome = await this.postproxy.sendMessage({ chatId: claim.chatId, body: claim.body, tag: claim.tag ?? undefined, idempotencyKey: claim.id });

@@ -9,7 +9,7 @@ import { Referral } from "../referrals/referral.entity";
 import { ChatFacts } from "../webhooks/envelope";
 import { GreetingStatus } from "./greeting.entity";
 import { GreetingRule } from "./greeting-rule.entity";
-import { chooseRule, GreetingTrigger, renderTemplate } from "./greeting-rules";
+import { chooseRule, GreetingTrigger, renderTemplate } from "./rule-matching";
 
 /**
  * Queues the automated greetings a batch of webhooks calls for, in the batch's transaction, so a greeting due is

@@ -3,7 +3,7 @@ import { HistoryReferral, ReferralTimeline, referralTimelines } from "../analyti
 import { Chat } from "../chats/chat.entity";
 import { bulkInsert, typedValues } from "../db/bulk-insert";
 import { epochMillis } from "../db/columns";
-import { ChatFacts, ReferralFacts } from "../webhooks/envelope";
+import { ChatFacts, IncomingReferral } from "../webhooks/envelope";
 import { fillReferral, REFERRAL_DETAILS, referralKey, ReferralPoint } from "./referral-order";
 import { Referral } from "./referral.entity";
 import { RefGrammar, storedParts } from "./ref-grammar";
@@ -92,7 +92,7 @@ export function earliestFacts(facts: ChatFacts[], chatIds: Set<string>): Map<str
 export const isLate = (chat: Chat | undefined, receivedAt: Date) => (chat?.lastInboundAt?.getTime() ?? -Infinity) >= receivedAt.getTime();
 
 /** For each late referral (isLate), by key: the first stored inbound message at or after it. */
-export async function storedReplies(manager: EntityManager, lateReferrals: ReferralFacts[]): Promise<Map<string, number | null>> {
+export async function storedReplies(manager: EntityManager, lateReferrals: IncomingReferral[]): Promise<Map<string, number | null>> {
   const late = [...new Map(lateReferrals.map((fact) => [referralKey(fact), fact])).values()];
   if (late.length === 0) return new Map();
   const values = typedValues(manager.connection, ["text", "bigint"], late.map((fact) => [fact.chatId, fact.receivedAt.getTime()]));
@@ -120,10 +120,10 @@ export function inboundTimes(facts: ChatFacts[]): Map<string, number[]> {
  * for the rest where order matters. `chats` holds the touched chats as the batch leaves them.
  */
 export function referralWrites(history: StoredHistory, facts: ChatFacts[], chats: Map<string, Chat>, grammar: RefGrammar): ReferralChanges {
-  const incoming = new Map<string, Map<string, ReferralFacts>>();
+  const incoming = new Map<string, Map<string, IncomingReferral>>();
   for (const fact of facts) {
     if (!fact.referral) continue;
-    const byKey = incoming.get(fact.id) ?? new Map<string, ReferralFacts>();
+    const byKey = incoming.get(fact.id) ?? new Map<string, IncomingReferral>();
     const key = referralKey(fact.referral);
     byKey.set(key, fillReferral(byKey.get(key), fact.referral));
     incoming.set(fact.id, byKey);

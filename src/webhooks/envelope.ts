@@ -14,7 +14,7 @@ export interface Envelope {
   body: Json;
 }
 
-export interface ReferralFacts {
+export interface IncomingReferral {
   eventId: string;
   chatId: string;
   ref: string;
@@ -36,7 +36,7 @@ export interface ChatFacts {
   createdAt?: Date;
   /** When the event happened: bounds createdAt when Postproxy's is not known. */
   seenAt: Date;
-  referral?: ReferralFacts;
+  referral?: IncomingReferral;
   inboundAt?: Date;
 }
 
@@ -166,7 +166,7 @@ function chatFacts(resource: Json, seenAt: Date): ChatFacts | undefined {
   return id ? { id, seenAt } : undefined;
 }
 
-function referralFacts(source: Json, eventId: string, chatId: string, fallbackTime: Date): ReferralFacts | string {
+function incomingReferral(source: Json, eventId: string, chatId: string, fallbackTime: Date): IncomingReferral | string {
   const problem = refProblem(source.ref);
   if (problem) return problem;
   return {
@@ -185,7 +185,7 @@ function interpretReferral(envelope: Envelope, receivedAt: Date): Interpretation
   const eventTime = envelope.createdAt ?? receivedAt;
   const chat = chatFacts(envelope.resource, eventTime);
   if (!chat) return rejected("referral has no chat id (chat or chat_id)");
-  const referral = referralFacts(envelope.resource, envelope.id, chat.id, eventTime);
+  const referral = incomingReferral(envelope.resource, envelope.id, chat.id, eventTime);
   if (typeof referral === "string") return rejected(referral);
   return { status: WebhookEventStatus.PROCESSED, error: null, chat: { ...chat, referral } };
 }
@@ -213,7 +213,7 @@ function interpretMessage(envelope: Envelope, receivedAt: Date, storeMessageBodi
   };
   if (!inbound) return { status: WebhookEventStatus.PROCESSED, error: null, chat, message };
   const embedded = [resource.referral, isObject(resource.platform_data) ? resource.platform_data.referral : undefined].find(isObject);
-  const referral = embedded && referralFacts(embedded, envelope.id, chat.id, postedAt ?? eventTime);
+  const referral = embedded && incomingReferral(embedded, envelope.id, chat.id, postedAt ?? eventTime);
   const facts: ChatFacts = { ...chat, inboundAt: postedAt ?? eventTime };
   if (typeof referral === "string")
     return { status: WebhookEventStatus.PROCESSED, error: `message recorded; its referral was not: ${referral}`, chat: facts, message };

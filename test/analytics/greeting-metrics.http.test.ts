@@ -1,5 +1,5 @@
 import { once } from "node:events";
-import { FakePostproxy } from "../../src/postproxy/fake-postproxy";
+import { FakePostproxy } from "../../src/dev/fake-postproxy";
 import { messageEvent, referralEvent } from "../helpers/events";
 import { SECRET, startServer, TestServer } from "../helpers/server";
 

@@ -1,13 +1,13 @@
 import fc from "fast-check";
 import { mergeChat } from "../../src/chats/chat-state";
 import { Chat } from "../../src/chats/chat.entity";
-import { ChatFacts, ReferralFacts } from "../../src/webhooks/envelope";
+import { ChatFacts, IncomingReferral } from "../../src/webhooks/envelope";
 
 const T0 = Date.parse("2026-08-20T09:00:00.000Z");
 const MINUTE = 60_000;
 const at = (minutes: number) => new Date(T0 + minutes * MINUTE);
 
-const referral = (ref: string, minutes: number, source = "SHORTLINKS"): ReferralFacts => ({
+const referral = (ref: string, minutes: number, source = "SHORTLINKS"): IncomingReferral => ({
   eventId: `evt_${ref}_${minutes}`,
   chatId: "ch_1",
   ref,

@@ -5,7 +5,7 @@ import { join } from "node:path";
 
 // `npm run demo` as a newcomer runs it (here with --exit, so it stops after its answers).
 
-const DEMO = join(__dirname, "../../dist/src/cli/demo.js");
+const DEMO = join(__dirname, "../../dist/src/dev/demo.js");
 
 test("the demo feeds signed traffic through the fake Postproxy and answers its three example queries with real numbers", async () => {
   const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>

@@ -1,5 +1,5 @@
-import { FakePostproxy } from "../../src/postproxy/fake-postproxy";
-import { MAX_ATTEMPTS } from "../../src/greetings/outbox";
+import { FakePostproxy } from "../../src/dev/fake-postproxy";
+import { MAX_ATTEMPTS } from "../../src/greetings/retry-policy";
 import { referralEvent } from "../helpers/events";
 import { SECRET, startServer, TestServer } from "../helpers/server";
 

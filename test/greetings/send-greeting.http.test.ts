@@ -1,4 +1,4 @@
-import { FakePostproxy } from "../../src/postproxy/fake-postproxy";
+import { FakePostproxy } from "../../src/dev/fake-postproxy";
 import { messageEvent, referralEvent } from "../helpers/events";
 import { startServer, TestServer } from "../helpers/server";
 

@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import { createServer } from "node:net";
-import { FakePostproxy } from "../../src/postproxy/fake-postproxy";
+import { FakePostproxy } from "../../src/dev/fake-postproxy";
 import { PostproxyClient } from "../../src/postproxy/postproxy.client";
 import { ADMIN_KEY, SECRET, startServer, TestServer } from "../helpers/server";
 

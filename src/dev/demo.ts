@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { buildApp } from "../app";
 import { loadConfig } from "../config/config";
 import { openStore } from "../db/data-source";
-import { FakePostproxy } from "../postproxy/fake-postproxy";
+import { FakePostproxy } from "./fake-postproxy";
 import { signatureHeader } from "../webhooks/signature";
 import { message, SeedEvent, seedEvents } from "./seed-events";
 

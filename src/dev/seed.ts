@@ -3,7 +3,7 @@ import { Config } from "../config/config";
 import { parseEnvelope } from "../webhooks/envelope";
 import { IngestService } from "../webhooks/ingest.service";
 import { WebhookEventStatus } from "../webhooks/webhook-event.entity";
-import { UsageError } from "./keys";
+import { UsageError } from "../cli/keys";
 import { seedEventChunks, SeedOptions } from "./seed-events";
 
 // The plan of every event (time, chat, ref) is held in memory until the events are sorted by time.

@@ -1,5 +1,5 @@
 import { GreetingStatus } from "../../src/greetings/greeting.entity";
-import { afterAttempt, MAX_ATTEMPTS, retryDelayMs, sendsPaused, sendsPausedUntil } from "../../src/greetings/outbox";
+import { afterAttempt, MAX_ATTEMPTS, retryDelayMs, sendsPaused, sendsPausedUntil } from "../../src/greetings/retry-policy";
 import { sendFailure } from "../../src/postproxy/send-outcome";
 
 const NOW = new Date("2026-11-26T12:00:00Z");

@@ -9,7 +9,7 @@ import {
   patternProblem,
   renderTemplate,
   templateProblem,
-} from "../../src/greetings/greeting-rules";
+} from "../../src/greetings/rule-matching";
 
 describe("globMatches", () => {
   test.each([
