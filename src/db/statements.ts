@@ -10,7 +10,7 @@ type Statements<T extends readonly unknown[]> = { [K in keyof T]: () => Promise<
  * another runs (pg 9 removes it), so there they run one after another.
  * Rejects only once every statement issued has finished: the rollback that follows a failure must not overtake a
  * statement still queued on the connection, which would then run outside the transaction.
- * Reads only (writes go through runWrites): should one fail, SQLite may roll the transaction back by itself
+ * Reads only (a transaction's writes go one after another): should one fail, SQLite may roll the transaction back by itself
  * (SQLITE_FULL, SQLITE_IOERR), and what was queued behind it then runs in autocommit, harmless for a read.
  */
 export async function runStatements<T extends readonly unknown[]>(manager: EntityManager, statements: Statements<T>): Promise<T> {
@@ -23,13 +23,4 @@ export async function runStatements<T extends readonly unknown[]>(manager: Entit
   const failed = settled.find((result) => result.status === "rejected");
   if (failed) throw (failed as PromiseRejectedResult).reason;
   return settled.map((result) => (result as PromiseFulfilledResult<unknown>).value) as unknown as T;
-}
-
-/**
- * Runs a transaction's writes one after another, on both databases. Issued together on SQLite, a write that fails
- * with SQLITE_FULL or SQLITE_IOERR may roll the transaction back by itself, and the writes queued behind it would
- * then each commit on their own: half a batch stored.
- */
-export async function runWrites(writes: Array<() => Promise<unknown>>): Promise<void> {
-  for (const write of writes) await write();
 }

@@ -1,81 +1,19 @@
 import { randomUUID } from "node:crypto";
-import { DataSource, EntityManager, QueryRunner } from "typeorm";
+import { DataSource, QueryRunner } from "typeorm";
+import { reportAffected } from "../analytics/copy-changes";
 import { maySend } from "../chats/messaging-window";
 import { ChatService } from "../chats/chat.service";
 import { parameterMarker } from "../db/bulk-insert";
 import { isPostgres } from "../db/data-source";
 import { retryWhenBusy, writeTransaction } from "../db/busy";
 import { Settled, WriteBatcher } from "../db/write-batcher";
-import { revisionSql } from "../db/revision";
 import { Keyset, Page, PageArgs, paginate } from "../graphql/connection";
 import { badUserInput, notFound, RefgraphError } from "../errors";
 import { PostproxyClient } from "../postproxy/postproxy.client";
 import { ReferralService } from "../referrals/referral.service";
 import { Greeting, GreetingStatus, GreetingTag } from "./greeting.entity";
 import { afterAttempt, AttemptResult, sendsPaused, sendsPausedUntil } from "./retry-policy";
-
-const ENDED = "m.status IN ('sent', 'delivered', 'read', 'failed')";
-
-/**
- * Settles PENDING greetings whose Postproxy message has reached its end, as `message.sent` (then delivered, read)
- * or `message.failed` recorded it: PUBLISHED, or FAILED with Postproxy's reason. Only the given messages when
- * `messageIds` is set (ingestion, in its transaction), else every PENDING greeting (the worker's sweep, on the writer,
- * which also covers a webhook that committed while the greeting's attempt was still recording its message id).
- */
-export async function settleGreetings(runner: DataSource | EntityManager, messageIds?: string[]): Promise<void> {
-  if (runner instanceof EntityManager) return settle(runner, messageIds ?? []);
-  await writeTransaction(runner, async (manager) => {
-    const ended: { id: string }[] = await manager.query(
-      `SELECT m.id FROM greeting JOIN message m ON m.id = greeting.postproxy_message_id WHERE greeting.status = '${GreetingStatus.PENDING}' AND ${ENDED}`,
-    );
-    await settle(manager, ended.map((row) => row.id));
-  });
-}
-
-const markers = (connection: DataSource, count: number, from = 1) => Array.from({ length: count }, (_, i) => parameterMarker(connection)(from + i)).join(", ");
-
-/**
- * Referrals first, then greetings: the order ingestion takes its locks in (it writes referrals, then settles), so
- * on PostgreSQL the two never wait for each other in a cycle. Their referrals are restamped, so campaignStats' copy
- * counts what was published.
- */
-async function settle(manager: EntityManager, messageIds: string[]): Promise<void> {
-  if (messageIds.length === 0) return;
-  const ids = markers(manager.connection, messageIds.length);
-  await manager.query(
-    `UPDATE referral SET revision = ${revisionSql(manager.connection)} WHERE id IN (SELECT referral_id FROM greeting WHERE postproxy_message_id IN (${ids}))`,
-    messageIds,
-  );
-  await settleStatuses(manager, messageIds);
-}
-
-async function settleStatuses(manager: EntityManager, messageIds: string[]): Promise<void> {
-  if (messageIds.length === 0) return;
-  await manager.query(
-    `UPDATE greeting SET
-       status = CASE WHEN m.status = 'failed' THEN '${GreetingStatus.FAILED}' ELSE '${GreetingStatus.PUBLISHED}' END,
-       error = CASE WHEN m.status = 'failed' THEN COALESCE(m.error_message, 'Postproxy reported that the message failed') ELSE greeting.error END
-     FROM message m WHERE m.id = greeting.postproxy_message_id AND greeting.status = '${GreetingStatus.PENDING}' AND ${ENDED}
-       AND m.id IN (${markers(manager.connection, messageIds.length)})`,
-    messageIds,
-  );
-}
-
-/**
- * Restamps the referrals of the chats' greetings that are or may become PUBLISHED, after messages in those chats:
- * an inbound one may be a reply to a greeting (campaignStats' greetingReplies), an outbound one may be a greeting's
- * message. Restamping not only PUBLISHED ones means a greeting settled by a transaction this one cannot see yet is
- * covered too: its row was committed before it was sent, so long before any reply.
- */
-export async function restampGreetedReferrals(manager: EntityManager, chatIds: string[], revision: number): Promise<void> {
-  if (chatIds.length === 0) return;
-  const marker = parameterMarker(manager.connection);
-  await manager.query(
-    `UPDATE referral SET revision = ${revision} WHERE id IN (SELECT referral_id FROM greeting
-       WHERE chat_id IN (${chatIds.map((_, i) => marker(i + 1)).join(", ")}) AND status NOT IN ('${GreetingStatus.FAILED}', '${GreetingStatus.SKIPPED}'))`,
-    chatIds,
-  );
-}
+import { settleEndedGreetings, settleStatuses } from "./settlement";
 
 export interface GreetingListFilter {
   status?: GreetingStatus;
@@ -225,7 +163,7 @@ export class GreetingService {
 
   /** Settles PENDING greetings whose message has ended (the worker's sweep). */
   settlePending(): Promise<void> {
-    return retryWhenBusy(() => settleGreetings(this.writer));
+    return retryWhenBusy(() => settleEndedGreetings(this.writer));
   }
 
   /** Resolves once every outcome submitted so far is written. */
@@ -233,7 +171,7 @@ export class GreetingService {
     return this.outcomes.drain();
   }
 
-  /** Many attempts' outcomes in one transaction: referrals first (see settle), then greetings. */
+  /** Many attempts' outcomes in one transaction: referrals first (see settleStatuses), then greetings. */
   private async recordOutcomes(batch: Outcome[]): Promise<Settled<void>[]> {
     const connection = this.writer;
     const accepted = batch.filter(({ result }) => result.postproxyMessageId !== null);
@@ -253,11 +191,7 @@ export class GreetingService {
     ]);
     await retryWhenBusy(() =>
       writeTransaction(this.writer, async (manager) => {
-        if (accepted.length > 0)
-          await manager.query(
-            `UPDATE referral SET revision = ${revisionSql(connection)} WHERE id IN (SELECT referral_id FROM greeting WHERE id IN (${markers(connection, accepted.length)}))`,
-            accepted.map(({ claim }) => claim.id),
-          );
+        await reportAffected(manager, { ofGreetings: accepted.map(({ claim }) => claim.id) });
         // Only while the attempt still holds its lease: one that outlived it was taken over.
         await manager.query(
           `UPDATE greeting SET status = v.column2, error = v.column3, postproxy_message_id = v.column4, sent_at = v.column5, next_attempt_at = v.column6

@@ -2,7 +2,7 @@ import Fastify, { FastifyInstance, FastifyRequest } from "fastify";
 import { Caller } from "../auth/api-key.service";
 import { unauthenticated } from "../errors";
 import { errorAnswers } from "../server/error-answers";
-import { IngestOutcome } from "../webhooks/ingest.service";
+import { IngestOutcome } from "../webhooks/webhook-event.ingest";
 import { IngestResult, WEBHOOK_PATH } from "../webhooks/webhook.route";
 import { routeLabel, statusClass } from "./labels";
 import { Metrics } from "./metrics";

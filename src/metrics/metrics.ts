@@ -4,7 +4,7 @@ import { ReferralIndex } from "../analytics/referral-index";
 import { parameterMarker } from "../db/bulk-insert";
 import { classifyDatabaseError } from "../db/faults";
 import { GreetingStatus } from "../greetings/greeting.entity";
-import { IngestOutcome } from "../webhooks/ingest.service";
+import { IngestOutcome } from "../webhooks/webhook-event.ingest";
 import { analyticsLagSeconds } from "./labels";
 
 export interface MetricsSources {

@@ -1,6 +1,6 @@
 import { EntityManager } from "typeorm";
 import { parameterMarker, typedValues } from "../db/bulk-insert";
-import { revisionSql } from "../db/revision";
+import { stampSql } from "../analytics/copy-changes";
 import { RefGrammar, storedParts } from "./ref-grammar";
 
 const BATCH = 2_000;
@@ -43,7 +43,7 @@ export async function reparseReferrals(
     if (updates.length === 0) continue;
     const values = typedValues(manager.connection, ["integer", ...PARTS.map(() => "text")], updates);
     await manager.query(
-      `UPDATE referral SET ${PARTS.map((part, i) => `${part} = v.column${i + 2}`).join(", ")}${stampRevision ? `, revision = ${revisionSql(manager.connection)}` : ""}
+      `UPDATE referral SET ${PARTS.map((part, i) => `${part} = v.column${i + 2}`).join(", ")}${stampRevision ? `, revision = ${stampSql(manager)}` : ""}
        FROM (${values.sql}) AS v WHERE referral.id = v.column1`,
       values.parameters,
     );

@@ -1,7 +1,8 @@
 import { DataSource } from "typeorm";
 import { badUserInput, notFound } from "../errors";
 import { Keyset, Page, PageArgs, paginate } from "../graphql/connection";
-import { IngestOutcome, IngestService } from "./ingest.service";
+import { IngestService } from "./ingest.service";
+import { IngestOutcome } from "./webhook-event.ingest";
 import { WebhookEvent, WebhookEventStatus } from "./webhook-event.entity";
 
 export interface WebhookEventListFilter {

@@ -2,7 +2,8 @@ import { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { Config } from "../config/config";
 import { ERROR_CODES, ErrorCode } from "../errors";
 import { parseEnvelope } from "./envelope";
-import { IngestOutcome, IngestService } from "./ingest.service";
+import { IngestService } from "./ingest.service";
+import { IngestOutcome } from "./webhook-event.ingest";
 import { verifySignature } from "./signature";
 
 export const MAX_WEBHOOK_BYTES = 1024 * 1024;

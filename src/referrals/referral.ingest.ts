@@ -3,10 +3,14 @@ import { HistoryReferral, ReferralTimeline, referralTimelines } from "../analyti
 import { Chat } from "../chats/chat.entity";
 import { bulkInsert, typedValues } from "../db/bulk-insert";
 import { epochMillis } from "../db/columns";
+import { runStatements } from "../db/statements";
 import { ChatFacts, IncomingReferral } from "../webhooks/envelope";
 import { fillReferral, REFERRAL_DETAILS, referralKey, ReferralPoint } from "./referral-order";
 import { Referral } from "./referral.entity";
 import { RefGrammar, storedParts } from "./ref-grammar";
+
+// Referrals' part of ingesting a batch of webhooks: every referral is kept, each with its timeline (first reply,
+// last touch, first touch, new chat), which later referrals and messages of its chat can change.
 
 /** What a batch needs to know of the chats it touches to keep their referrals' timelines current. */
 export interface StoredHistory {
@@ -65,7 +69,7 @@ async function readReferrals(manager: EntityManager, since: Map<string, number>)
  * and, as the batch's facts all come after their replies, their timelines, except the chat's first referral
  * (see StoredHistory.chats).
  */
-export async function readHistory(manager: EntityManager, since: Map<string, number>): Promise<Map<string, Referral[]>> {
+async function readHistory(manager: EntityManager, since: Map<string, number>): Promise<Map<string, Referral[]>> {
   const referrals = new Map<string, Referral[]>([...since.keys()].map((id) => [id, []]));
   if (since.size === 0) return referrals;
   for (const row of await readReferrals(manager, since)) referrals.get(row.chatId)?.push(row);
@@ -73,7 +77,7 @@ export async function readHistory(manager: EntityManager, since: Map<string, num
 }
 
 /** For each of these chats, the time of the batch's earliest referral or inbound message in it: readHistory's `since`. */
-export function earliestFacts(facts: ChatFacts[], chatIds: Set<string>): Map<string, number> {
+function earliestFacts(facts: ChatFacts[], chatIds: Set<string>): Map<string, number> {
   const since = new Map<string, number>();
   for (const fact of facts) {
     if (!chatIds.has(fact.id)) continue;
@@ -91,8 +95,19 @@ export function earliestFacts(facts: ChatFacts[], chatIds: Set<string>): Map<str
  */
 export const isLate = (chat: Chat | undefined, receivedAt: Date) => (chat?.lastInboundAt?.getTime() ?? -Infinity) >= receivedAt.getTime();
 
+/**
+ * What the batch's facts need of the stored referrals (`chats`: the touched chats as stored): the history of each chat
+ * that gets an inbound message or a late referral, and the stored replies of late referrals.
+ */
+export async function loadHistory(manager: EntityManager, facts: ChatFacts[], chats: Map<string, Chat>): Promise<StoredHistory> {
+  const late = facts.flatMap((fact) => (fact.referral && isLate(chats.get(fact.id), fact.referral.receivedAt) ? [fact.referral] : []));
+  const needed = new Set([...facts.filter((fact) => fact.inboundAt).map((fact) => fact.id), ...late.map((referral) => referral.chatId)]);
+  const [referrals, replies] = await runStatements(manager, [() => readHistory(manager, earliestFacts(facts, needed)), () => storedReplies(manager, late)] as const);
+  return { referrals, replies, chats };
+}
+
 /** For each late referral (isLate), by key: the first stored inbound message at or after it. */
-export async function storedReplies(manager: EntityManager, lateReferrals: IncomingReferral[]): Promise<Map<string, number | null>> {
+async function storedReplies(manager: EntityManager, lateReferrals: IncomingReferral[]): Promise<Map<string, number | null>> {
   const late = [...new Map(lateReferrals.map((fact) => [referralKey(fact), fact])).values()];
   if (late.length === 0) return new Map();
   const values = typedValues(manager.connection, ["text", "bigint"], late.map((fact) => [fact.chatId, fact.receivedAt.getTime()]));
@@ -119,7 +134,7 @@ export function inboundTimes(facts: ChatFacts[]): Map<string, number[]> {
  * referrals the batch can change were read (see readHistory and isLate); the chat's first referral stands in
  * for the rest where order matters. `chats` holds the touched chats as the batch leaves them.
  */
-export function referralWrites(history: StoredHistory, facts: ChatFacts[], chats: Map<string, Chat>, grammar: RefGrammar): ReferralChanges {
+export function planReferrals(history: StoredHistory, facts: ChatFacts[], chats: Map<string, Chat>, grammar: RefGrammar): ReferralChanges {
   const incoming = new Map<string, Map<string, IncomingReferral>>();
   for (const fact of facts) {
     if (!fact.referral) continue;
@@ -185,7 +200,7 @@ function applyTimeline(row: Referral, timeline: ReferralTimeline): boolean {
 }
 
 /** A first referral that is first no more is not the chat's first activity either. */
-export async function markDisplacedFirsts(manager: EntityManager, displaced: ReferralAt[], revision: number): Promise<void> {
+async function markDisplacedFirsts(manager: EntityManager, displaced: ReferralAt[], revision: number): Promise<void> {
   if (displaced.length === 0) return;
   const values = typedValues(manager.connection, ["text", "text", "bigint"], displaced.map((r) => [r.chatId, r.ref, r.receivedAt.getTime()]));
   await manager.query(
@@ -195,22 +210,21 @@ export async function markDisplacedFirsts(manager: EntityManager, displaced: Ref
   );
 }
 
-/** The in-memory analytics copy keeps each referral's platform, which is its chat's: when that changes, it must read them again. */
-export async function restampReferralsOf(manager: EntityManager, chatIds: string[], revision: number): Promise<void> {
-  if (chatIds.length === 0) return;
-  const values = typedValues(manager.connection, ["text"], chatIds.map((id) => [id]));
-  await manager.query(`UPDATE referral SET revision = ${revision} WHERE chat_id IN (SELECT column1 FROM (${values.sql}) AS v)`, values.parameters);
-}
-
 /**
  * Writes new and changed referrals in one statement. A row whose key is stored already is either one the batch
  * read and merged, or a second report into a chat whose history was not read: the conflict clause then keeps the
  * stored details, fills their gaps, and sets the timeline the batch computed.
  */
-export async function upsertReferrals(manager: EntityManager, rows: Referral[], revision: number): Promise<void> {
+async function upsertReferrals(manager: EntityManager, rows: Referral[], revision: number): Promise<void> {
   if (rows.length === 0) return;
   for (const row of rows) row.revision = revision;
   const fill = ["source", "type", "ad_id", "ads_context"].map((column) => `${column} = COALESCE(referral.${column}, excluded.${column})`);
   const timeline = ["first_reply_at", "last_touch_reply_at", "is_first_touch", "is_new_chat", "revision"].map((column) => `${column} = excluded.${column}`);
   await bulkInsert(manager, Referral, rows, `ON CONFLICT (chat_id, ref, received_at) DO UPDATE SET ${[...fill, ...timeline].join(", ")}`);
+}
+
+/** Writes the planned referrals, stamping each row the analytics copy must read again with the transaction's `revision`. */
+export async function writeReferrals(manager: EntityManager, changes: ReferralChanges, revision: number): Promise<void> {
+  await upsertReferrals(manager, changes.rows, revision);
+  await markDisplacedFirsts(manager, changes.displacedFirsts, revision);
 }

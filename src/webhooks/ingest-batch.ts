@@ -1,0 +1,96 @@
+import { EntityManager } from "typeorm";
+import { AffectedReferrals, reportAffected, transactionStamp } from "../analytics/copy-changes";
+import { Chat } from "../chats/chat.entity";
+import { ChatPlan, loadChats, loadMessages, planChats, planMessages, writeChats } from "../chats/chat.ingest";
+import { Message } from "../chats/message.entity";
+import { runStatements } from "../db/statements";
+import { GreetingPlan, loadEnabledRules, planRuleGreetings, writeGreetings } from "../greetings/greeting.ingest";
+import { GreetingRule } from "../greetings/greeting-rule.entity";
+import { RefGrammar } from "../referrals/ref-grammar";
+import { inboundTimes, loadHistory, planReferrals, ReferralChanges, StoredHistory, writeReferrals } from "../referrals/referral.ingest";
+import { ChatFacts, Interpretation } from "./envelope";
+import { Delivery, InboxPlan, loadEventStatuses, planInbox, writeInbox } from "./webhook-event.ingest";
+import { WebhookEventStatus } from "./webhook-event.entity";
+
+// One batch of webhook deliveries, in one transaction: load what is stored, plan every row to write (pure), write.
+// Each capability brings its own loader, planner and writer (its *.ingest.ts); this only sequences them.
+
+/** What the batch's plan needs from the database. */
+export interface Loaded {
+  events: Map<string, WebhookEventStatus>;
+  chats: Map<string, Chat>;
+  messages: Map<string, Message>;
+  history: StoredHistory;
+  rules: GreetingRule[];
+  /** The transaction's stamp for the referrals it changes (copy-changes.ts). */
+  revision: number;
+}
+
+export interface BatchPlan {
+  inbox: InboxPlan;
+  chats: ChatPlan;
+  messages: Message[];
+  referrals: ReferralChanges;
+  greetings: GreetingPlan;
+  analytics: AffectedReferrals;
+}
+
+export interface PlanOptions {
+  grammar: RefGrammar;
+  storeMessageBodies: boolean;
+  /** The time greeting rules check the messaging window at. */
+  now: Date;
+}
+
+const chatFactsOf = (interpretations: Interpretation[]): ChatFacts[] => interpretations.flatMap((i) => (i.chat ? [i.chat] : []));
+
+/**
+ * Reads go out together (on SQLite; see runStatements): every await is a trip through the event loop, which is busy
+ * with incoming requests, and the database would sit idle waiting for each one. Only the referral history waits
+ * for the stored chats, which tell which chats need it; most batches need none.
+ */
+export async function loadBatch(manager: EntityManager, batch: Delivery[], interpretations: Interpretation[]): Promise<Loaded> {
+  const facts = chatFactsOf(interpretations);
+  const [revision, rules, events, chats, messages] = await runStatements(manager, [
+    () => transactionStamp(manager),
+    () => loadEnabledRules(manager),
+    () => loadEventStatuses(manager, batch.map((d) => d.envelope.id)),
+    () => loadChats(manager, facts.map((fact) => fact.id)),
+    () => loadMessages(manager, interpretations.flatMap((i) => (i.message ? [i.message.id] : []))),
+  ] as const);
+  const history = await loadHistory(manager, facts, chats);
+  return { events, chats, messages, history, rules, revision };
+}
+
+/** Every row the batch writes, and each delivery's answer; reads nothing. */
+export function planBatch(batch: Delivery[], interpretations: Interpretation[], loaded: Loaded, options: PlanOptions): BatchPlan {
+  const inbox = planInbox(batch, interpretations, loaded.events, options.storeMessageBodies);
+  const facts = chatFactsOf(inbox.applied);
+  const messageFacts = inbox.applied.flatMap((i) => (i.message ? [i.message] : []));
+  const chats = planChats(loaded.chats, facts);
+  const chatsAfter = new Map(chats.rows.map((chat) => [chat.id, chat]));
+  const referrals = planReferrals(loaded.history, facts, chatsAfter, options.grammar);
+  const written = referrals.rows.map((row) => ({ chatId: row.chatId, ref: row.ref, receivedAt: row.receivedAt, isNew: row.id === undefined, firstReplyAt: row.firstReplyAt }));
+  const settle = [...new Set(messageFacts.filter((m) => m.direction === "outbound").map((m) => m.id))];
+  return {
+    inbox,
+    chats,
+    messages: planMessages(loaded.messages, messageFacts),
+    referrals,
+    greetings: { queue: planRuleGreetings(loaded.rules, written, chatsAfter, inboundTimes(facts), options.grammar, options.now), settle },
+    analytics: { ofChats: chats.replatformed, greetedInChats: [...new Set(messageFacts.map((m) => m.chatId))], ofGreetingMessages: settle },
+  };
+}
+
+/**
+ * Writes one statement after another, never issued together: on SQLite a write that fails with SQLITE_FULL or
+ * SQLITE_IOERR may roll the transaction back by itself, and the writes queued behind it would each commit on their
+ * own (half a batch stored). Referrals before greetings: the order every writer locks them in.
+ */
+export async function writeBatch(manager: EntityManager, plan: BatchPlan, revision: number): Promise<void> {
+  await writeInbox(manager, plan.inbox);
+  await writeChats(manager, plan.chats.rows, plan.messages);
+  await writeReferrals(manager, plan.referrals, revision);
+  await reportAffected(manager, plan.analytics, revision);
+  await writeGreetings(manager, plan.greetings);
+}
