@@ -1,6 +1,7 @@
 import { Arg, Args, ArgsType, Ctx, Field, Float, InputType, Int, ObjectType, Query, registerEnumType, Resolver } from "type-graphql";
 import { Context } from "../graphql/context";
-import { ParsedRefType, ReferralFilter } from "../referrals/referral.resolver";
+import { ReferralFilter } from "../referrals/referral-filter";
+import { ParsedRefType } from "../referrals/referral.resolver";
 import { Attribution, CampaignMetrics } from "./attribution";
 import { Interval } from "./buckets";
 import {

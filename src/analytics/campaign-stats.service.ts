@@ -1,6 +1,6 @@
 import { badUserInput } from "../errors";
 import { ParsedRef, RefGrammar } from "../referrals/ref-grammar";
-import { ReferralListFilter } from "../referrals/referral.service";
+import type { ReferralFilter } from "../referrals/referral-filter";
 import { Attribution, CampaignMetrics, campaignMetrics } from "./attribution";
 import { Interval, isTimeZone, planBuckets } from "./buckets";
 import { countsOf, Grouping, IndexedField, Period, ReferralIndex, Selected } from "./referral-index";
@@ -56,7 +56,7 @@ export interface CampaignPeriodRequest {
 export interface CampaignStatsRequest extends CampaignPeriodRequest {
   groupBy: CampaignDimension[];
   interval?: Interval;
-  filter: ReferralListFilter;
+  filter: ReferralFilter;
   orderBy: { field: CampaignStatsOrderField; direction: SortDirection };
   first: number;
 }

@@ -3,7 +3,7 @@ import { parameterMarker } from "../db/bulk-insert";
 import { isPostgres } from "../db/data-source";
 import { revisionWatermark } from "../db/revision";
 import { GreetingStatus } from "../greetings/greeting.entity";
-import { ReferralListFilter } from "../referrals/referral.service";
+import type { ReferralFilter } from "../referrals/referral-filter";
 import { Attribution, attribute, CampaignCounts, CampaignMetrics, campaignMetrics, GREETING_REPLY_WINDOW_MS } from "./attribution";
 import { bucketIndex } from "./buckets";
 
@@ -81,7 +81,7 @@ export interface Period {
 /** Which referrals count: those in the period (null for all time) that match the filter and that the model counts. */
 export interface Selection {
   period: Period | null;
-  filter: ReferralListFilter;
+  filter: ReferralFilter;
   attribution: Attribution;
   windowMs: number;
 }
@@ -280,7 +280,7 @@ export class ReferralIndex {
   }
 
   /** For each filtered column, the codes it accepts; null when some filter matches no stored value. */
-  private conditions(filter: ReferralListFilter): { column: Int32Array; accepts: Uint8Array }[] | null {
+  private conditions(filter: ReferralFilter): { column: Int32Array; accepts: Uint8Array }[] | null {
     const conditions: { column: Int32Array; accepts: Uint8Array }[] = [];
     const add = (column: Int32Array, dictionary: Dictionary, accept: (value: string) => boolean) => {
       const accepts = new Uint8Array(dictionary.values.length);

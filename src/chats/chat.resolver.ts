@@ -1,10 +1,11 @@
-import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, ObjectType, Query, Resolver, Root, registerEnumType } from "type-graphql";
+import { Arg, Args, Ctx, Field, FieldResolver, ID, ObjectType, Query, Resolver, Root, registerEnumType } from "type-graphql";
 import { badUserInput } from "../errors";
 import { Connection, PageArgs } from "../graphql/connection";
 import { Context } from "../graphql/context";
 import { ReferralConnection } from "../referrals/referral.resolver";
 import { Referral } from "../referrals/referral.entity";
 import { Chat } from "./chat.entity";
+import { ChatFilter } from "./chat-filter";
 import { messagingWindowAt, WindowOpener } from "./messaging-window";
 
 const WindowOpenerEnum = { REFERRAL: "REFERRAL", INBOUND_MESSAGE: "INBOUND_MESSAGE" } as const satisfies Record<WindowOpener, WindowOpener>;
@@ -56,27 +57,6 @@ class MessagingWindow {
 
   @Field(() => WindowOpenerEnum, { nullable: true })
   openedBy: WindowOpener | null;
-}
-
-@InputType()
-class ChatFilter {
-  @Field({ nullable: true })
-  platform?: string;
-
-  @Field({ nullable: true, description: "Chats with a referral of this ref anywhere in their history." })
-  ref?: string;
-
-  @Field({ nullable: true })
-  hasReferral?: boolean;
-
-  @Field({ nullable: true, description: "Chats whose messaging window is open now (or closed, with false)." })
-  windowOpen?: boolean;
-
-  @Field(() => Date, { nullable: true, description: "Chats with a referral at or after this time." })
-  referredFrom?: Date;
-
-  @Field(() => Date, { nullable: true, description: "Chats with a referral before this time." })
-  referredTo?: Date;
 }
 
 export const ChatConnection = Connection(Chat, "Chat");

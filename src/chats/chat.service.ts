@@ -2,15 +2,7 @@ import { DataSource } from "typeorm";
 import { Keyset, Page, PageArgs, paginate } from "../graphql/connection";
 import { MESSAGING_WINDOW_MS } from "./messaging-window";
 import { Chat } from "./chat.entity";
-
-export interface ChatListFilter {
-  platform?: string;
-  ref?: string;
-  hasReferral?: boolean;
-  windowOpen?: boolean;
-  referredFrom?: Date;
-  referredTo?: Date;
-}
+import type { ChatFilter } from "./chat-filter";
 
 const byActivity: Keyset = [
   { sql: "chat.last_activity_at", of: (chat: Chat) => chat.lastActivityAt.getTime(), type: "number" },
@@ -31,7 +23,7 @@ export class ChatService {
   }
 
   /** Newest activity (latest referral or inbound message) first. */
-  list(filter: ChatListFilter, page: PageArgs, now: Date): Promise<Page<Chat>> {
+  list(filter: ChatFilter, page: PageArgs, now: Date): Promise<Page<Chat>> {
     const query = this.db.getRepository(Chat).createQueryBuilder("chat");
     if (filter.platform !== undefined) query.andWhere("chat.platform = :platform", { platform: filter.platform });
     if (filter.hasReferral !== undefined) query.andWhere(`chat.referral_received_at IS ${filter.hasReferral ? "NOT " : ""}NULL`);

@@ -3,7 +3,8 @@ import { Chat } from "../chats/chat.entity";
 import { Connection, PageArgs } from "../graphql/connection";
 import { Context } from "../graphql/context";
 import { Referral } from "../referrals/referral.entity";
-import { Greeting, GreetingStatus, GreetingTag } from "./greeting.entity";
+import { Greeting, GreetingTag } from "./greeting.entity";
+import { GreetingFilter } from "./greeting-filter";
 import { MAX_BODY_LENGTH } from "./greeting.service";
 
 @InputType("SendGreetingInput")
@@ -19,18 +20,6 @@ class SendGreetingInput {
 
   @Field(() => GreetingTag, { nullable: true })
   tag?: GreetingTag;
-}
-
-@InputType("GreetingFilter")
-class GreetingFilter {
-  @Field(() => GreetingStatus, { nullable: true })
-  status?: GreetingStatus;
-
-  @Field({ nullable: true })
-  chatId?: string;
-
-  @Field({ nullable: true, description: "Greetings of referrals with this ref." })
-  ref?: string;
 }
 
 const GreetingConnection = Connection(Greeting, "Greeting");

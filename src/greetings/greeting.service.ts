@@ -12,15 +12,9 @@ import { badUserInput, notFound, RefgraphError } from "../errors";
 import { PostproxyClient } from "../postproxy/postproxy.client";
 import { ReferralService } from "../referrals/referral.service";
 import { Greeting, GreetingStatus, GreetingTag } from "./greeting.entity";
+import type { GreetingFilter } from "./greeting-filter";
 import { afterAttempt, AttemptResult, sendsPaused, sendsPausedUntil } from "./retry-policy";
 import { settleEndedGreetings, settleStatuses } from "./settlement";
-
-export interface GreetingListFilter {
-  status?: GreetingStatus;
-  chatId?: string;
-  /** Greetings of referrals with this ref. */
-  ref?: string;
-}
 
 // Ties in time are ordered by id, so pages never skip or repeat a greeting.
 const newestFirst: Keyset = [
@@ -206,7 +200,7 @@ export class GreetingService {
   }
 
   /** Newest first. */
-  list(filter: GreetingListFilter, page: PageArgs): Promise<Page<Greeting>> {
+  list(filter: GreetingFilter, page: PageArgs): Promise<Page<Greeting>> {
     const query = this.reader.getRepository(Greeting).createQueryBuilder("greeting");
     if (filter.status !== undefined) query.andWhere("greeting.status = :status", { status: filter.status });
     if (filter.chatId !== undefined) query.andWhere("greeting.chat_id = :chatId", { chatId: filter.chatId });

@@ -1,43 +1,11 @@
-import { Arg, Args, Ctx, Field, FieldResolver, InputType, ObjectType, Query, Resolver, Root } from "type-graphql";
+import { Arg, Args, Ctx, Field, FieldResolver, ObjectType, Query, Resolver, Root } from "type-graphql";
 import { Chat } from "../chats/chat.entity";
 import { badUserInput } from "../errors";
 import { Connection, PageArgs } from "../graphql/connection";
 import { Context } from "../graphql/context";
 import { ParsedRef, partsOf } from "./ref-grammar";
 import { Referral } from "./referral.entity";
-
-@InputType()
-export class ReferralFilter {
-  @Field({ nullable: true })
-  ref?: string;
-
-  @Field({ nullable: true, description: "Refs starting with this text (case-sensitive)." })
-  refPrefix?: string;
-
-  @Field({ nullable: true })
-  source?: string;
-
-  @Field({ nullable: true })
-  platform?: string;
-
-  @Field({ nullable: true })
-  chatId?: string;
-
-  @Field({ nullable: true, description: "The ref's campaign part under REF_GRAMMAR." })
-  campaign?: string;
-
-  @Field({ nullable: true })
-  channel?: string;
-
-  @Field({ nullable: true })
-  variant?: string;
-
-  @Field(() => Date, { nullable: true, description: "receivedAt at or after this time." })
-  from?: Date;
-
-  @Field(() => Date, { nullable: true, description: "receivedAt before this time." })
-  to?: Date;
-}
+import { ReferralFilter } from "./referral-filter";
 
 @ObjectType("RefTag")
 class RefTagType {

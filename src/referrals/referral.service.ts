@@ -1,23 +1,11 @@
 import { DataSource, ObjectLiteral, SelectQueryBuilder } from "typeorm";
 import { afterCursor, Keyset, orderBy, Page, PageArgs, pageSize, paginate, sortNewestFirst, toPage } from "../graphql/connection";
 import { Referral } from "./referral.entity";
+import type { ReferralFilter } from "./referral-filter";
 import { ReferralPoint, referralKey } from "./referral-order";
 
-export interface ReferralListFilter {
-  ref?: string;
-  refPrefix?: string;
-  source?: string;
-  platform?: string;
-  chatId?: string;
-  campaign?: string;
-  channel?: string;
-  variant?: string;
-  from?: Date;
-  to?: Date;
-}
-
 /** Narrows a query over the `referral` alias to the filter; from inclusive, to exclusive. */
-export function whereReferralsMatch<T extends ObjectLiteral>(query: SelectQueryBuilder<T>, filter: ReferralListFilter): SelectQueryBuilder<T> {
+export function whereReferralsMatch<T extends ObjectLiteral>(query: SelectQueryBuilder<T>, filter: ReferralFilter): SelectQueryBuilder<T> {
   if (filter.ref !== undefined) query.andWhere("referral.ref = :ref", { ref: filter.ref });
   if (filter.refPrefix !== undefined)
     query.andWhere("substr(referral.ref, 1, :prefixLength) = :refPrefix", { refPrefix: filter.refPrefix, prefixLength: filter.refPrefix.length });
@@ -51,7 +39,7 @@ export class ReferralService {
   }
 
   /** Newest receivedAt first; from inclusive, to exclusive. */
-  list(filter: ReferralListFilter, page: PageArgs): Promise<Page<Referral>> {
+  list(filter: ReferralFilter, page: PageArgs): Promise<Page<Referral>> {
     return paginate(whereReferralsMatch(this.query(), filter), newestFirst, page);
   }
 

@@ -1,16 +1,8 @@
-import { Arg, Args, Ctx, Field, InputType, Mutation, Query, Resolver } from "type-graphql";
+import { Arg, Args, Ctx, Mutation, Query, Resolver } from "type-graphql";
 import { Connection, PageArgs } from "../graphql/connection";
 import { Context } from "../graphql/context";
-import { WebhookEvent, WebhookEventStatus } from "./webhook-event.entity";
-
-@InputType()
-class WebhookEventFilter {
-  @Field(() => WebhookEventStatus, { nullable: true })
-  status?: WebhookEventStatus;
-
-  @Field({ nullable: true })
-  type?: string;
-}
+import { WebhookEvent } from "./webhook-event.entity";
+import { WebhookEventFilter } from "./webhook-event-filter";
 
 const WebhookEventConnection = Connection(WebhookEvent, "WebhookEvent");
 

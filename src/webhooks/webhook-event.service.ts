@@ -4,11 +4,7 @@ import { Keyset, Page, PageArgs, paginate } from "../graphql/connection";
 import { IngestService } from "./ingest.service";
 import { IngestOutcome } from "./webhook-event.ingest";
 import { WebhookEvent, WebhookEventStatus } from "./webhook-event.entity";
-
-export interface WebhookEventListFilter {
-  status?: WebhookEventStatus;
-  type?: string;
-}
+import type { WebhookEventFilter } from "./webhook-event-filter";
 
 const newestFirst: Keyset = [
   { sql: "event.received_at", of: (e: WebhookEvent) => e.receivedAt.getTime(), type: "number" },
@@ -21,7 +17,7 @@ export class WebhookEventService {
     private readonly ingest: IngestService,
   ) {}
 
-  list(filter: WebhookEventListFilter, page: PageArgs): Promise<Page<WebhookEvent>> {
+  list(filter: WebhookEventFilter, page: PageArgs): Promise<Page<WebhookEvent>> {
     const query = this.reader.getRepository(WebhookEvent).createQueryBuilder("event");
     if (filter.status !== undefined) query.andWhere("event.status = :status", { status: filter.status });
     if (filter.type !== undefined) query.andWhere("event.type = :type", { type: filter.type });
