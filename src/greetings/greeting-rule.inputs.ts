@@ -12,42 +12,60 @@ const checkedBy = (name: string, problem: (value: string) => string | null, opti
     options,
   );
 
+/**
+ * Decorators as one, listed as they would be stacked above a property: they run bottom first like stacked ones, so a
+ * field's failed checks, and the message assertValid picks from them, come in the same order.
+ */
+const allOf =
+  (...decorators: PropertyDecorator[]): PropertyDecorator =>
+  (target, property) => {
+    for (const decorate of [...decorators].reverse()) decorate(target, property);
+  };
+
+const priorityRange = { message: `must be from 0 to ${MAX_PRIORITY}` };
+
+/** What each field must hold, the same for both inputs; the update input adds IsOptional to every field. */
+const checks = {
+  name: allOf(IsString(), Length(1, 200, { message: "must be 1 to 200 characters" })),
+  refPattern: checkedBy("refPattern", patternProblem),
+  platform: allOf(IsString(), Length(1, 50, { message: "must be 1 to 50 characters" })),
+  trigger: IsEnum(GreetingTrigger),
+  body: allOf(Length(1, 1000, { message: "must be 1 to 1000 characters" }), checkedBy("template", templateProblem)),
+  priority: allOf(IsInt({ message: "must be a whole number" }), Min(0, priorityRange), Max(MAX_PRIORITY, priorityRange)),
+  enabled: IsBoolean(),
+};
+
 @InputType("CreateGreetingRuleInput")
 export class CreateGreetingRuleInput {
   @Field()
-  @IsString()
-  @Length(1, 200, { message: "must be 1 to 200 characters" })
+  @checks.name
   name: string;
 
   @Field({
     description: `Case-insensitive glob over the raw ref: * any run of characters, ? any one. At most ${MAX_PATTERN_LENGTH} characters and ${MAX_PATTERN_STARS} *.`,
   })
-  @checkedBy("refPattern", patternProblem)
+  @checks.refPattern
   refPattern: string;
 
   @Field(() => String, { nullable: true, description: "Only chats on this platform; null or absent for any." })
   @IsOptional()
-  @IsString()
-  @Length(1, 50, { message: "must be 1 to 50 characters" })
+  @checks.platform
   platform?: string | null;
 
   @Field(() => GreetingTrigger)
-  @IsEnum(GreetingTrigger)
+  @checks.trigger
   trigger: GreetingTrigger;
 
   @Field({ description: "1 to 1000 characters; placeholders {{ref}}, {{campaign}}, {{channel}}, {{variant}}, {{participant.name}}." })
-  @Length(1, 1000, { message: "must be 1 to 1000 characters" })
-  @checkedBy("template", templateProblem)
+  @checks.body
   body: string;
 
   @Field(() => Int, { defaultValue: 0 })
-  @IsInt({ message: "must be a whole number" })
-  @Min(0, { message: `must be from 0 to ${MAX_PRIORITY}` })
-  @Max(MAX_PRIORITY, { message: `must be from 0 to ${MAX_PRIORITY}` })
+  @checks.priority
   priority: number;
 
   @Field({ defaultValue: true })
-  @IsBoolean()
+  @checks.enabled
   enabled: boolean;
 }
 
@@ -55,42 +73,37 @@ export class CreateGreetingRuleInput {
 export class UpdateGreetingRuleInput {
   @Field({ nullable: true })
   @IsOptional()
-  @IsString()
-  @Length(1, 200, { message: "must be 1 to 200 characters" })
+  @checks.name
   name?: string;
 
   @Field({ nullable: true })
   @IsOptional()
-  @checkedBy("refPattern", patternProblem)
+  @checks.refPattern
   refPattern?: string;
 
   @Field(() => String, { nullable: true, description: "null for any platform." })
   @IsOptional()
-  @IsString()
-  @Length(1, 50, { message: "must be 1 to 50 characters" })
+  @checks.platform
   platform?: string | null;
 
   @Field(() => GreetingTrigger, { nullable: true })
   @IsOptional()
-  @IsEnum(GreetingTrigger)
+  @checks.trigger
   trigger?: GreetingTrigger;
 
   @Field({ nullable: true })
   @IsOptional()
-  @Length(1, 1000, { message: "must be 1 to 1000 characters" })
-  @checkedBy("template", templateProblem)
+  @checks.body
   body?: string;
 
   @Field(() => Int, { nullable: true })
   @IsOptional()
-  @IsInt({ message: "must be a whole number" })
-  @Min(0, { message: `must be from 0 to ${MAX_PRIORITY}` })
-  @Max(MAX_PRIORITY, { message: `must be from 0 to ${MAX_PRIORITY}` })
+  @checks.priority
   priority?: number;
 
   @Field({ nullable: true })
   @IsOptional()
-  @IsBoolean()
+  @checks.enabled
   enabled?: boolean;
 }
 
