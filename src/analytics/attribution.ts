@@ -124,16 +124,48 @@ export const GREETING_REPLY_WINDOW_MS = 24 * 3_600_000;
 /** The metrics, from the counts and the ascending seconds to first message of the conversions. */
 export function campaignMetrics(counts: CampaignCounts, secondsAt: (position: number) => number): CampaignMetrics {
   const { referrals, uniqueChats, newChats, conversions, greetingsSent, greetingReplies } = counts;
+  const { conversionRate, silentReferrals } = countMetrics(counts);
   return {
     referrals,
     uniqueChats,
     newChats,
     returningChats: uniqueChats - newChats,
     conversions,
-    conversionRate: referrals === 0 ? null : conversions / referrals,
-    silentReferrals: referrals - conversions,
+    conversionRate,
+    silentReferrals,
     medianSecondsToFirstMessage: percentile(conversions, 50, secondsAt),
     p90SecondsToFirstMessage: percentile(conversions, 90, secondsAt),
+    greetingsSent,
+    greetingReplies,
+  };
+}
+
+/** The metrics that follow from the counts alone, without unique chats or seconds to first message. */
+export type CountMetrics = Pick<CampaignMetrics, "referrals" | "newChats" | "conversions" | "conversionRate" | "silentReferrals" | "greetingsSent" | "greetingReplies">;
+
+const COUNT_METRICS: Record<keyof CountMetrics, true> = {
+  referrals: true,
+  newChats: true,
+  conversions: true,
+  conversionRate: true,
+  silentReferrals: true,
+  greetingsSent: true,
+  greetingReplies: true,
+};
+
+/** Whether a metric follows from the counts alone, so that ordering by it needs no more. */
+export function isCountMetric(metric: keyof CampaignMetrics): metric is keyof CountMetrics {
+  return metric in COUNT_METRICS;
+}
+
+export function countMetrics(counts: Omit<CampaignCounts, "uniqueChats">): CountMetrics {
+  const { referrals, newChats, conversions, greetingsSent, greetingReplies } = counts;
+  return {
+    referrals,
+    newChats,
+    conversions,
+    conversionRate: referrals === 0 ? null : conversions / referrals,
+    silentReferrals: referrals - conversions,
     greetingsSent,
     greetingReplies,
   };

@@ -1,9 +1,10 @@
 import { badUserInput } from "../errors";
 import { ParsedRef, RefGrammar } from "../referrals/ref-grammar";
 import type { ReferralFilter } from "../referrals/referral-filter";
-import { Attribution, CampaignMetrics, campaignMetrics } from "./attribution";
+import { Attribution, CampaignMetrics } from "./attribution";
 import { Interval, isTimeZone, planBuckets } from "./buckets";
-import { countsOf, Grouping, IndexedField, Period, ReferralIndex, Selected } from "./referral-index";
+import { aggregateCampaigns, CampaignOrder, GroupKey, IndexedField, Period } from "./referral-aggregation";
+import { ReferralIndex } from "./referral-index";
 
 export enum CampaignDimension {
   REF = "REF",
@@ -63,7 +64,7 @@ export interface CampaignStatsRequest extends CampaignPeriodRequest {
 
 export const DEFAULT_ORDER = { field: CampaignStatsOrderField.REFERRALS, direction: SortDirection.DESC };
 
-export type CampaignKey = Partial<Record<IndexedField, string | null>> & { bucket?: Date };
+export type CampaignKey = GroupKey & { bucket?: Date };
 
 export interface CampaignStatsRow {
   key: CampaignKey;
@@ -121,18 +122,6 @@ const ORDER_METRIC: Record<Exclude<CampaignStatsOrderField, "KEY">, keyof Campai
   GREETING_REPLIES: "greetingReplies",
 };
 
-interface Group {
-  /** Its number in the grouping. */
-  number: number;
-  values: (string | null)[];
-  /** What the order reads: the exact metrics, or for an order on a count, metrics whose counts alone are right. */
-  order: CampaignMetrics;
-  exact: boolean;
-}
-
-/** The metrics that follow from counts alone (campaignMetrics): ordering by one of them needs no more. */
-const ORDER_BY_COUNTS = new Set<keyof CampaignMetrics>(["referrals", "newChats", "conversions", "conversionRate", "silentReferrals", "greetingsSent", "greetingReplies"]);
-
 /**
  * campaignStats: each referral's stored timeline makes every model and window a condition on its own row, so each
  * answer is a scan of the in-memory copy of the referrals (ReferralIndex), brought up to date first.
@@ -145,70 +134,16 @@ export class CampaignStatsService {
 
   async stats(request: CampaignStatsRequest, now: Date): Promise<CampaignStats> {
     const period = checkedPeriod(request, now);
+    const { interval } = request;
     await this.index.current();
-    const selected = this.index.select({
-      period,
-      filter: request.filter,
-      attribution: request.attribution,
-      windowMs: request.conversionWindowHours * HOUR,
+    const { totals, rows } = aggregateCampaigns(this.index.columns(), {
+      selection: { period, filter: request.filter, attribution: request.attribution, windowMs: request.conversionWindowHours * HOUR },
+      groupBy: request.groupBy.map((d) => DIMENSION_FIELDS[d]),
+      bucketStarts: interval ? (span) => this.bucketStarts(request, interval, span) : null,
+      order: campaignOrder(request.orderBy),
+      first: request.first,
     });
-    const starts = request.interval ? this.bucketStarts(request, request.interval, period ?? this.index.span(selected)) : null;
-    const mostGroups = request.groupBy.length === 0 ? 1 : request.first;
-    if (starts && mostGroups * starts.length > MAX_ROWS)
-      throw badUserInput(
-        "first",
-        `allows ${mostGroups} groups of ${starts.length} buckets, over the ${MAX_ROWS} rows an answer may have; lower first to ${Math.floor(MAX_ROWS / starts.length)} or narrow the range`,
-      );
-
-    const fields = request.groupBy.map((d) => DIMENSION_FIELDS[d]);
-    const one = { groupOf: new Int32Array(selected.ids.length), count: 1, keys: [[]] };
-    const [totals] = this.index.metrics(selected, one);
-    const keyOf = (values: (string | null)[]): CampaignKey => Object.fromEntries(fields.map((field, i) => [field, values[i]]));
-    // Without groupBy there is one group, the totals, even when no referral counts.
-    const grouping = fields.length > 0 ? this.index.group(selected, fields) : one;
-    const chosen = fields.length > 0 ? this.choose(selected, grouping, request) : [{ number: 0, values: [], order: totals, exact: true }];
-    const rank = new Int32Array(grouping.count).fill(-1);
-    chosen.forEach((g, i) => (rank[g.number] = i));
-    if (!starts) {
-      const exact = chosen.every((g) => g.exact)
-        ? chosen.map((g) => g.order)
-        : this.index.metrics(selected, { groupOf: grouping.groupOf.map((g) => rank[g]), count: chosen.length });
-      return { totals, rows: chosen.map((g, i) => ({ key: keyOf(g.values), metrics: exact[i] })) };
-    }
-
-    // Each chosen group's buckets, numbered in answer order.
-    const bucketOf = this.index.buckets(selected, starts);
-    const groupOf = grouping.groupOf.map((g, i) => (rank[g] < 0 ? -1 : rank[g] * starts.length + bucketOf[i]));
-    const bucketed = this.index.metrics(selected, { groupOf, count: chosen.length * starts.length });
-    return {
-      totals,
-      rows: chosen.flatMap((g, i) => {
-        const key = keyOf(g.values);
-        return starts.map((start, b) => ({ key: { ...key, bucket: new Date(start) }, metrics: bucketed[i * starts.length + b] }));
-      }),
-    };
-  }
-
-  /**
-   * The first groups in the requested order. An order on a count needs only the counts: exact unique chats and
-   * percentiles, which cost more, are then left for the chosen groups (exact false).
-   */
-  private choose(selected: Selected, grouping: Grouping & { keys: (string | null)[][] }, request: CampaignStatsRequest): Group[] {
-    const { field } = request.orderBy;
-    let groups: Group[];
-    if (field === CampaignStatsOrderField.KEY || ORDER_BY_COUNTS.has(ORDER_METRIC[field])) {
-      const tally = this.index.tally(selected, grouping);
-      groups = grouping.keys.map((values, number) => ({
-        number,
-        values,
-        order: campaignMetrics({ ...countsOf(tally, number), uniqueChats: 0 }, () => 0),
-        exact: false,
-      }));
-    } else {
-      const metrics = this.index.metrics(selected, grouping);
-      groups = grouping.keys.map((values, number) => ({ number, values, order: metrics[number], exact: true }));
-    }
-    return groups.sort(compareGroups(request.orderBy)).slice(0, request.first);
+    return { totals, rows: rows.map(({ key, bucket, metrics }) => ({ key: bucket === null ? key : { ...key, bucket: new Date(bucket) }, metrics })) };
   }
 
   /** One ref's metrics and daily series, for a detail page. */
@@ -222,38 +157,22 @@ export class CampaignStatsService {
     };
   }
 
-  /** The buckets over the period, or for ALL over the referrals there are. */
+  /** The buckets over the period, or for ALL over the referrals there are, if the answer can hold every group's. */
   private bucketStarts(request: CampaignStatsRequest, interval: Interval, span: Period | null): number[] {
     const starts = planBuckets({ interval, timeZone: request.timeZone, from: span?.from ?? 0, to: span?.to ?? 0, maxBuckets: MAX_BUCKETS });
     if (!starts) throw badUserInput("interval", `gives more than ${MAX_BUCKETS} buckets over the range; choose a longer interval or a shorter range`);
+    const mostGroups = request.groupBy.length === 0 ? 1 : request.first;
+    if (mostGroups * starts.length > MAX_ROWS)
+      throw badUserInput(
+        "first",
+        `allows ${mostGroups} groups of ${starts.length} buckets, over the ${MAX_ROWS} rows an answer may have; lower first to ${Math.floor(MAX_ROWS / starts.length)} or narrow the range`,
+      );
     return starts;
   }
 }
 
-/** The requested order, nulls last, then by key so equal metrics keep a stable order. */
-function compareGroups(orderBy: CampaignStatsRequest["orderBy"]) {
-  const sign = orderBy.direction === SortDirection.ASC ? 1 : -1;
-  const byKey = (a: Group, b: Group) => {
-    for (let i = 0; i < a.values.length; i++) {
-      const [x, y] = [a.values[i], b.values[i]];
-      if (x === y) continue;
-      if (x === null) return -1;
-      if (y === null) return 1;
-      return x < y ? -1 : 1;
-    }
-    return 0;
-  };
-  if (orderBy.field === CampaignStatsOrderField.KEY) return (a: Group, b: Group) => sign * byKey(a, b);
-  const metric = ORDER_METRIC[orderBy.field];
-  return (a: Group, b: Group) => {
-    const [x, y] = [a.order[metric], b.order[metric]];
-    if (x !== y) {
-      if (x === null) return 1;
-      if (y === null) return -1;
-      return sign * (x - y);
-    }
-    return byKey(a, b);
-  };
+function campaignOrder({ field, direction }: CampaignStatsRequest["orderBy"]): CampaignOrder {
+  return { by: field === CampaignStatsOrderField.KEY ? "key" : ORDER_METRIC[field], descending: direction === SortDirection.DESC };
 }
 
 /** Checks the arguments (each error names one) and returns the period they give; null for range ALL. */
