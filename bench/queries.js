@@ -55,7 +55,8 @@ async function main() {
   const adminKey = randomBytes(24).toString("hex");
   const dir = mkdtempSync(path.join(os.tmpdir(), "refgraph-bench-"));
   const startedAt = Date.now();
-  const server = await startServer({ databaseUrl: DATABASE_URL, secret: "whsec_bench", adminKey, cwd: dir });
+  // One client asking query after query, as fast as it can: the per-key rate limit would refuse it midway.
+  const server = await startServer({ databaseUrl: DATABASE_URL, secret: "whsec_bench", adminKey, cwd: dir, env: { RATE_LIMIT_PER_KEY: "0" } });
   const headers = { "content-type": "application/json", authorization: `Bearer ${adminKey}` };
   const post = async (query) => (await fetch(`${server.url}/graphql`, { method: "POST", headers, body: JSON.stringify({ query }) })).text();
   try {

@@ -21,8 +21,8 @@ function freePort() {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Starts `node dist/src/main.js` with only the variables given here (no inherited refgraph settings, no .env). */
-async function startServer({ databaseUrl, secret, adminKey, cwd }) {
+/** Starts `node dist/src/main.js` with only the variables given here (no inherited refgraph settings, no .env); `env` adds settings. */
+async function startServer({ databaseUrl, secret, adminKey, cwd, env: settings = {} }) {
   const port = await freePort();
   const env = { ...process.env };
   for (const variable of Object.keys(CONFIG_VARIABLES)) delete env[variable];
@@ -34,6 +34,7 @@ async function startServer({ databaseUrl, secret, adminKey, cwd }) {
     REFGRAPH_ADMIN_KEY: adminKey,
     NODE_ENV: "production",
     LOG_LEVEL: "warn",
+    ...settings,
   });
   // cwd is the temp folder so that a developer's .env (main.ts loads ./.env) cannot change the settings.
   const child = spawn(process.execPath, [path.join(ROOT, "dist/src/main.js")], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
