@@ -13,11 +13,12 @@ const { mkdtempSync, rmSync } = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
 
-let buildApp, loadConfig, openStore, FakePostproxy, freshPostgres;
+let buildApp, loadConfig, openStore, entities, FakePostproxy, freshPostgres;
 try {
   ({ buildApp } = require("../dist/src/app"));
   ({ loadConfig } = require("../dist/src/config/config"));
   ({ openStore } = require("../dist/src/db/data-source"));
+  ({ entities } = require("../dist/src/entities"));
   ({ FakePostproxy } = require("../dist/src/dev/fake-postproxy"));
   ({ freshPostgres } = require("./server"));
 } catch (error) {
@@ -69,7 +70,7 @@ async function run() {
     RATE_LIMIT_PER_KEY: "0",
     RATE_LIMIT_PER_ADDRESS: "0",
   });
-  const store = await openStore(config.databaseUrl);
+  const store = await openStore(config.databaseUrl, { entities });
   await queueBacklog(store.writer, store.writer.options.type === "postgres");
   const started = Date.now();
   const app = await buildApp(config, store);

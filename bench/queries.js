@@ -15,9 +15,10 @@ const os = require("node:os");
 const path = require("node:path");
 
 const ROOT = path.join(__dirname, "..");
-let openDatabase, startServer;
+let openDatabase, entities, startServer;
 try {
   ({ openDatabase } = require("../dist/src/db/data-source"));
+  ({ entities } = require("../dist/src/entities"));
   ({ startServer } = require("./server"));
 } catch (error) {
   console.error(`bench/queries.js needs the build output in dist/: run \`npm run build\` first (${error.message})`);
@@ -42,7 +43,7 @@ const QUERIES = [
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
 async function main() {
-  const db = await openDatabase(DATABASE_URL);
+  const db = await openDatabase(DATABASE_URL, { entities });
   const [{ count }] = await db.query("SELECT COUNT(*) AS count FROM referral");
   await db.destroy();
   if (Number(count) === 0) {

@@ -3,11 +3,12 @@ import { existsSync } from "node:fs";
 import { buildApp } from "./app";
 import { ConfigError, loadConfig, startupWarnings } from "./config/config";
 import { openStore } from "./db/data-source";
+import { entities } from "./entities";
 
 async function main() {
   if (existsSync(".env")) process.loadEnvFile(".env");
   const config = loadConfig(process.env);
-  const store = await openStore(config.databaseUrl, { timeouts: config.databaseTimeouts });
+  const store = await openStore(config.databaseUrl, { entities, timeouts: config.databaseTimeouts });
   const app = await buildApp(config, store);
   for (const warning of startupWarnings(config)) app.log.warn(`WARNING: ${warning}`);
 

@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "../config/config";
 import { openDatabase } from "../db/data-source";
+import { entities } from "../entities";
 import { reparseReferrals } from "../referrals/reparse";
 import { keysCommand, UsageError } from "./keys";
 import { seedDatabase, seedOptions } from "../dev/seed";
@@ -41,7 +42,7 @@ async function main(argv: string[]): Promise<number> {
   const seed = command === "seed" ? seedOptions(values, new Date()) : undefined;
   if (existsSync(".env")) process.loadEnvFile(".env");
   const config = loadConfig(process.env);
-  const db = await openDatabase(config.databaseUrl);
+  const db = await openDatabase(config.databaseUrl, { entities });
   try {
     if (command === "keys") await keysCommand(db, rest, values, (line) => console.log(line));
     else if (seed) console.log(await seedDatabase(db, config, seed, (line) => console.error(line)));

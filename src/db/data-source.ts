@@ -2,13 +2,6 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import sqlite3 from "sqlite3";
 import { DataSource, DataSourceOptions, Logger } from "typeorm";
-import { ApiKey } from "../auth/api-key.entity";
-import { Chat } from "../chats/chat.entity";
-import { Greeting } from "../greetings/greeting.entity";
-import { GreetingRule } from "../greetings/greeting-rule.entity";
-import { Message } from "../chats/message.entity";
-import { Referral } from "../referrals/referral.entity";
-import { WebhookEvent } from "../webhooks/webhook-event.entity";
 import { migrations } from "./migrations";
 import { PostgresClient } from "./postgres-client";
 import { DatabaseTimeouts, postgresTimeoutOptions, sqliteBusyTimeoutMs } from "./timeouts";
@@ -17,9 +10,9 @@ import { DatabaseTimeouts, postgresTimeoutOptions, sqliteBusyTimeoutMs } from ".
 // with util.inspect to build long stack traces: on the ingest path that cost more than the SQL itself.
 const quietSqlite = { ...sqlite3, verbose: () => sqlite3 };
 
-export const entities = [Chat, Referral, Message, WebhookEvent, ApiKey, Greeting, GreetingRule];
-
-export interface DataSourceExtras {
+export interface DataSourceSettings {
+  /** The tables' entities, from the capabilities above (src/entities.ts): src/db knows none of them. */
+  entities: NonNullable<DataSourceOptions["entities"]>;
   /** PostgreSQL schema to use (tests give each run its own). */
   schema?: string;
   logger?: Logger;
@@ -27,26 +20,26 @@ export interface DataSourceExtras {
   timeouts?: DatabaseTimeouts;
 }
 
-export function dataSourceOptions(databaseUrl: string, extras: DataSourceExtras = {}): DataSourceOptions {
-  const common = { entities, migrations, synchronize: false, logger: extras.logger, logging: extras.logger ? true : false };
+export function dataSourceOptions(databaseUrl: string, settings: DataSourceSettings): DataSourceOptions {
+  const common = { entities: settings.entities, migrations, synchronize: false, logger: settings.logger, logging: settings.logger ? true : false };
   if (databaseUrl.startsWith("sqlite:")) {
-    const busyTimeout = extras.timeouts ? sqliteBusyTimeoutMs(extras.timeouts) : 5000;
+    const busyTimeout = settings.timeouts ? sqliteBusyTimeoutMs(settings.timeouts) : 5000;
     return { ...common, type: "sqlite", driver: quietSqlite, database: databaseUrl.slice("sqlite:".length), enableWAL: true, busyTimeout };
   }
-  const searchPath = extras.schema ? { options: `-c search_path=${extras.schema}` } : {};
-  const timeouts = extras.timeouts ? postgresTimeoutOptions(extras.timeouts) : {};
-  return { ...common, type: "postgres", url: databaseUrl, schema: extras.schema, extra: { max: 10, Client: PostgresClient, ...timeouts, ...searchPath } };
+  const searchPath = settings.schema ? { options: `-c search_path=${settings.schema}` } : {};
+  const timeouts = settings.timeouts ? postgresTimeoutOptions(settings.timeouts) : {};
+  return { ...common, type: "postgres", url: databaseUrl, schema: settings.schema, extra: { max: 10, Client: PostgresClient, ...timeouts, ...searchPath } };
 }
 
 /**
  * Opens the database, creating the SQLite file's folder, and brings the schema up to date. On PostgreSQL the
  * migrations run on a pool of their own without the timeouts, which would cut a long migration short.
  */
-export async function openDatabase(databaseUrl: string, extras: DataSourceExtras = {}): Promise<DataSource> {
-  const options = dataSourceOptions(databaseUrl, extras);
+export async function openDatabase(databaseUrl: string, settings: DataSourceSettings): Promise<DataSource> {
+  const options = dataSourceOptions(databaseUrl, settings);
   if (options.type === "sqlite" && options.database !== ":memory:") mkdirSync(dirname(options.database), { recursive: true });
-  if (options.type === "postgres" && extras.timeouts) {
-    await (await openDatabase(databaseUrl, { ...extras, timeouts: undefined })).destroy();
+  if (options.type === "postgres" && settings.timeouts) {
+    await (await openDatabase(databaseUrl, { ...settings, timeouts: undefined })).destroy();
     return new DataSource(options).initialize();
   }
   const dataSource = await new DataSource(options).initialize();
@@ -90,10 +83,10 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export async function openStore(databaseUrl: string, extras: DataSourceExtras = {}): Promise<Store> {
-  const writer = await openDatabase(databaseUrl, extras);
+export async function openStore(databaseUrl: string, settings: DataSourceSettings): Promise<Store> {
+  const writer = await openDatabase(databaseUrl, settings);
   const file = writer.options.type === "sqlite" && writer.options.database !== ":memory:" ? writer.options.database : null;
-  const reader = file ? await new DataSource(dataSourceOptions(databaseUrl, extras)).initialize() : writer;
+  const reader = file ? await new DataSource(dataSourceOptions(databaseUrl, settings)).initialize() : writer;
   const stopCheckpoints = file ? await checkpointInBackground(file, writer) : async () => undefined;
   return {
     writer,

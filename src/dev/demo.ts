@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { buildApp } from "../app";
 import { loadConfig } from "../config/config";
 import { openStore } from "../db/data-source";
+import { entities } from "../entities";
 import { FakePostproxy } from "./fake-postproxy";
 import { signatureHeader } from "../webhooks/signature";
 import { message, SeedEvent, seedEvents } from "./seed-events";
@@ -64,7 +65,7 @@ async function main(exitAfterAnswers: boolean): Promise<void> {
     PORT: process.env.PORT ?? "4000",
     LOG_LEVEL: "warn",
   });
-  const store = await openStore(config.databaseUrl, { timeouts: config.databaseTimeouts });
+  const store = await openStore(config.databaseUrl, { entities, timeouts: config.databaseTimeouts });
   const app = await buildApp(config, store);
   const url = await app.listen({ port: config.port, host: config.host });
   fake.options.webhookUrl = `${url}/webhooks/postproxy`;

@@ -3,6 +3,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openStore, Store } from "../../src/db/data-source";
+import { entities } from "../../src/entities";
 import { createTestDatabase, TestDatabase } from "./server";
 
 export const CLI = join(__dirname, "../../dist/src/cli/main.js");
@@ -51,7 +52,7 @@ export function useTestStore(): { database: TestDatabase; store: Store } {
   const context = {} as { database: TestDatabase; store: Store };
   beforeAll(async () => {
     context.database = await createTestDatabase();
-    context.store = await openStore(context.database.url, { schema: context.database.schema });
+    context.store = await openStore(context.database.url, { entities, schema: context.database.schema });
   });
   afterAll(async () => {
     await context.store.close();

@@ -8,6 +8,7 @@ import { Logger } from "typeorm";
 import { buildApp, AppOptions } from "../../src/app";
 import { loadConfig } from "../../src/config/config";
 import { openStore, Store } from "../../src/db/data-source";
+import { entities } from "../../src/entities";
 import { signatureHeader } from "../../src/webhooks/signature";
 
 export const SECRET = "whsec_test_secret_0123456789";
@@ -88,7 +89,7 @@ export async function startServer(env: Record<string, string> = {}, options: App
     ...env,
   });
   const queries = new QueryCounter();
-  const store = await openStore(config.databaseUrl, { schema: database.schema, logger: queries, timeouts: config.databaseTimeouts });
+  const store = await openStore(config.databaseUrl, { entities, schema: database.schema, logger: queries, timeouts: config.databaseTimeouts });
   // The greeting worker's background queries would count in tests that count a request's queries: tests that
   // need it set the interval themselves.
   const turnWaiters: (() => void)[] = [];

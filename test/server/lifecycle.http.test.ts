@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openStore } from "../../src/db/data-source";
+import { entities } from "../../src/entities";
 import { signatureHeader } from "../../src/webhooks/signature";
 import { referralEvent } from "../helpers/events";
 import { freePort, processDatabaseUrl } from "../helpers/processes";
@@ -77,7 +78,7 @@ test("on SIGTERM the server answers the deliveries in flight, refuses new ones, 
   // Opened (and migrated) before the server starts, so the two never migrate at once. Its second connection holds the
   // write lock below, keeping the deliveries in flight (received, waiting to commit) for as long as the test decides:
   // SQLite writers wait on it (busy timeout), PostgreSQL inserts wait on the table lock.
-  const store = await openStore(database.url, { schema: database.schema });
+  const store = await openStore(database.url, { entities, schema: database.schema });
   const lock = store.writer.createQueryRunner();
   const child = spawn(process.execPath, [MAIN], {
     cwd: tmpdir(),
