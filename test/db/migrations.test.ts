@@ -38,16 +38,27 @@ test("the analytics migration fills in parts and history for referrals stored be
   // The readiness probe, the greeting index, the greeting rules, the greetings, the revision column and the BI views came after the analytics columns, so they go first.
   for (let i = 0; i < 7; i++) await db.undoLastMigration({ transaction: "each" });
   const T = Date.parse("2026-06-01T12:00:00Z");
-  const insert = `INSERT INTO referral (event_id, chat_id, ref, received_at) VALUES ('e1', 'c1', 'c=summer--ch=bio', ${T}), ('e2', 'c1', 'plain', ${T + 60_000})`;
+  const insert = `INSERT INTO referral (event_id, chat_id, ref, received_at) VALUES ('e1', 'c1', 'c=summer--ch=bio', ${T}), ('e2', 'c1', 'plain', ${T + 60_000}), ('e3', 'c2', 'c=fall--V=a--v=b--promo--x=1', ${T + 180_000})`;
   await db.query(insert);
   await db.query(`INSERT INTO message (id, chat_id, direction, status, posted_at) VALUES ('m1', 'c1', 'inbound', 'received', ${T + 120_000})`);
   await db.runMigrations({ transaction: "each" });
   const rows = await db.query(
-    "SELECT ref, campaign, channel, variant, first_reply_at, last_touch_reply_at, is_first_touch, is_new_chat FROM referral ORDER BY received_at",
+    "SELECT ref, campaign, channel, variant, tags, first_reply_at, last_touch_reply_at, is_first_touch, is_new_chat FROM referral ORDER BY received_at",
   );
-  expect(rows.map((r: Record<string, unknown>) => ({ ...r, first_reply_at: Number(r.first_reply_at), last_touch_reply_at: r.last_touch_reply_at && Number(r.last_touch_reply_at), is_first_touch: Boolean(r.is_first_touch), is_new_chat: Boolean(r.is_new_chat) }))).toEqual([
-    { ref: "c=summer--ch=bio", campaign: "summer", channel: "bio", variant: null, first_reply_at: T + 120_000, last_touch_reply_at: null, is_first_touch: true, is_new_chat: true },
-    { ref: "plain", campaign: "plain", channel: null, variant: null, first_reply_at: T + 120_000, last_touch_reply_at: T + 120_000, is_first_touch: false, is_new_chat: false },
+  expect(rows.map((r: Record<string, unknown>) => ({ ...r, first_reply_at: r.first_reply_at && Number(r.first_reply_at), last_touch_reply_at: r.last_touch_reply_at && Number(r.last_touch_reply_at), is_first_touch: Boolean(r.is_first_touch), is_new_chat: Boolean(r.is_new_chat) }))).toEqual([
+    { ref: "c=summer--ch=bio", campaign: "summer", channel: "bio", variant: null, tags: null, first_reply_at: T + 120_000, last_touch_reply_at: null, is_first_touch: true, is_new_chat: true },
+    { ref: "plain", campaign: "plain", channel: null, variant: null, tags: null, first_reply_at: T + 120_000, last_touch_reply_at: T + 120_000, is_first_touch: false, is_new_chat: false },
+    {
+      ref: "c=fall--V=a--v=b--promo--x=1",
+      campaign: "fall",
+      channel: null,
+      variant: "a",
+      tags: JSON.stringify([{ key: "v", value: "b" }, { key: "x", value: "1" }, { key: "segment", value: "promo" }]),
+      first_reply_at: null,
+      last_touch_reply_at: null,
+      is_first_touch: true,
+      is_new_chat: true,
+    },
   ]);
   await db.query("DELETE FROM message");
   await db.query("DELETE FROM referral");
