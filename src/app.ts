@@ -86,7 +86,7 @@ export async function buildApp(config: Readonly<Config>, store: Store, options: 
     referrals,
     campaignStats: new CampaignStatsService(referralIndex, config.grammar),
     webhookEvents: new WebhookEventService(store.reader, ingest),
-    apiKeys: new ApiKeyService(store.reader, config.adminKey),
+    apiKeys: new ApiKeyService(store.writer, store.reader, config.adminKey),
     greetings: new GreetingService(store.writer, store.reader, postproxy, chats, referrals),
     greetingRules: new GreetingRuleService(store.writer, store.reader),
   };

@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { DataSource, IsNull } from "typeorm";
+import { DataSource, IsNull, Repository } from "typeorm";
 import { parameterMarker } from "../db/bulk-insert";
+import { retryWhenBusy, writeTransaction } from "../db/busy";
 import { ApiKey, Scope } from "./api-key.entity";
 
 /** Who is calling: the admin key has every right; issued keys have their scope. */
@@ -14,11 +15,13 @@ export const hashKey = (key: string) => createHash("sha256").update(key).digest(
 /** The key in an `Authorization: Bearer <key>` header, or null. */
 export const bearerKey = (authorization: string | undefined): string | null => /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1] ?? null;
 
+/** Reads on the reader; writes are transactions on the writer (writeTransaction). */
 export class ApiKeyService {
   private readonly adminKeyHash: Buffer | null;
 
   constructor(
-    private readonly db: DataSource,
+    private readonly writer: DataSource,
+    private readonly reader: DataSource,
     adminKey: string | undefined,
   ) {
     this.adminKeyHash = adminKey ? Buffer.from(hashKey(adminKey), "hex") : null;
@@ -34,28 +37,32 @@ export class ApiKeyService {
     if (!key.startsWith(KEY_PREFIX)) return null;
     // Raw SQL: every request to /graphql and /exports, rate-limited floods included, runs this lookup, and building
     // the query through the repository cost several times the lookup itself.
-    const [found] = await this.db.query(`SELECT name, scope FROM api_key WHERE key_hash = ${parameterMarker(this.db)(1)} AND revoked_at IS NULL`, [hash]);
+    const [found] = await this.reader.query(`SELECT name, scope FROM api_key WHERE key_hash = ${parameterMarker(this.reader)(1)} AND revoked_at IS NULL`, [hash]);
     return found ? { name: found.name, scope: found.scope } : null;
   }
 
   /** Creates a key and returns it: the only time it exists outside its hash. */
   async create(name: string, scope: Scope, now: Date): Promise<string> {
     const key = KEY_PREFIX + randomBytes(32).toString("base64url");
-    await this.db.getRepository(ApiKey).insert({ name, scope, keyHash: hashKey(key), createdAt: now, revokedAt: null });
+    await this.write((keys) => keys.insert({ name, scope, keyHash: hashKey(key), createdAt: now, revokedAt: null }));
     return key;
   }
 
   list(): Promise<ApiKey[]> {
-    return this.db.getRepository(ApiKey).find({ order: { createdAt: "ASC", id: "ASC" } });
+    return this.reader.getRepository(ApiKey).find({ order: { createdAt: "ASC", id: "ASC" } });
   }
 
   /** Revokes the named key; false when there is no active key of that name. */
   async revoke(name: string, now: Date): Promise<boolean> {
-    const result = await this.db.getRepository(ApiKey).update({ name, revokedAt: IsNull() }, { revokedAt: now });
+    const result = await this.write((keys) => keys.update({ name, revokedAt: IsNull() }, { revokedAt: now }));
     return (result.affected ?? 0) > 0;
   }
 
   async exists(name: string): Promise<boolean> {
-    return this.db.getRepository(ApiKey).existsBy({ name });
+    return this.reader.getRepository(ApiKey).existsBy({ name });
+  }
+
+  private write<T>(work: (keys: Repository<ApiKey>) => Promise<T>): Promise<T> {
+    return retryWhenBusy(() => writeTransaction(this.writer, (manager) => work(manager.getRepository(ApiKey))));
   }
 }

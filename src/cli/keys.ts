@@ -6,7 +6,7 @@ export class UsageError extends Error {}
 
 /** `refgraph keys create|list|revoke`: the key itself is printed once, by create, and never stored. */
 export async function keysCommand(db: DataSource, args: string[], options: { name?: string; scope?: string }, out: (line: string) => void) {
-  const keys = new ApiKeyService(db, undefined);
+  const keys = new ApiKeyService(db, db, undefined);
   const now = new Date();
   const [action, target] = args;
   if (action === "create") {

@@ -4,9 +4,9 @@ import { recordWrite } from "./write-health";
 
 /**
  * Runs `work` again when SQLite reports the database busy. Several connections write to one SQLite file (the
- * server's writer, API keys' statements on its reader, the CLI's own processes): in WAL mode a statement or
- * transaction that read before another connection's commit is refused at its first write, without waiting
- * (ingestion avoids that with writeTransaction), and any write is refused once the busy timeout runs out.
+ * server's writer, the CLI's own processes): in WAL mode a statement or transaction that read before another
+ * connection's commit is refused at its first write, without waiting (writeTransaction avoids that), and any write
+ * is refused once the busy timeout runs out.
  * PostgreSQL never answers SQLITE_BUSY, so there it runs once.
  */
 export async function retryWhenBusy<T>(work: () => Promise<T>, attempts = 8, boundMs = BUSY_RETRY_BOUND_MS): Promise<T> {

@@ -129,7 +129,7 @@ describe("GET /exports/referrals.csv", () => {
   });
 
   test("an issued key of scope read may download", async () => {
-    const key = await new ApiKeyService(server.store.writer, undefined).create("bi", "read", new Date());
+    const key = await new ApiKeyService(server.store.writer, server.store.reader, undefined).create("bi", "read", new Date());
     const { status, text } = await download(server, "?ref=summer_promo", key);
     expect(status).toBe(200);
     expect(parse(text, { columns: true })).toHaveLength(1);

@@ -178,7 +178,7 @@ describe("the per-key cost budget", () => {
   });
 
   test("each key has its own budget", async () => {
-    const reader = await new ApiKeyService(small.store.writer, undefined).create("reader", "read", new Date());
+    const reader = await new ApiKeyService(small.store.writer, small.store.reader, undefined).create("reader", "read", new Date());
     await exportStats();
     expect((await small.graphql(COSTING_1002)).status).toBe(429);
     const { status, body } = await small.graphql(COSTING_1002, undefined, reader);
