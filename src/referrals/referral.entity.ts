@@ -58,7 +58,7 @@ export class Referral {
   @Column({ type: "text", nullable: true })
   tags: string | null;
 
-  // The referral's place in its chat's history (ReferralTimeline in src/analytics/attribution.ts), kept current by
+  // The referral's place in its chat's history (ReferralTimeline in referral-timeline.ts), kept current by
   // ingestion, so every attribution model and window is a condition on this one row.
   /** The chat's first inbound message at or after this referral. */
   @Column({ name: "first_reply_at", ...timeColumn, nullable: true })

@@ -1,5 +1,4 @@
 import { EntityManager } from "typeorm";
-import { HistoryReferral, ReferralTimeline, referralTimelines } from "../analytics/attribution";
 import { Chat } from "../chats/chat.entity";
 import { bulkInsert, typedValues } from "../db/bulk-insert";
 import { epochMillis } from "../db/columns";
@@ -8,6 +7,7 @@ import { ChatFacts, IncomingReferral } from "../webhooks/envelope";
 import { fillReferral, REFERRAL_DETAILS, referralKey, ReferralPoint } from "./referral-order";
 import { Referral } from "./referral.entity";
 import { RefGrammar, storedParts } from "./ref-grammar";
+import { HistoryReferral, ReferralTimeline, referralTimelines } from "./referral-timeline";
 
 // Referrals' part of ingesting a batch of webhooks: every referral is kept, each with its timeline (first reply,
 // last touch, first touch, new chat), which later referrals and messages of its chat can change.

@@ -1,5 +1,6 @@
 import fc from "fast-check";
-import { attribute, Attribution, percentile, referralTimelines } from "../../src/analytics/attribution";
+import { attribute, Attribution, percentile } from "../../src/analytics/attribution";
+import { referralTimelines } from "../../src/referrals/referral-timeline";
 import { bucketStart, Interval } from "../../src/analytics/buckets";
 import { parseKeyValueRef } from "../../src/referrals/ref-grammar";
 import { Step, step, stepEvent } from "../helpers/histories";

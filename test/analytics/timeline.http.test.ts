@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { referralTimelines } from "../../src/analytics/attribution";
+import { referralTimelines } from "../../src/referrals/referral-timeline";
 import { step, stepEvent } from "../helpers/histories";
 import { startServer, TestServer } from "../helpers/server";
 
