@@ -48,7 +48,7 @@ async function main(argv: string[]): Promise<number> {
     else if (seed) console.log(await seedDatabase(db, config, seed, (line) => console.error(line)));
     else {
       // Batch by batch, outside one long transaction, so a running server's ingestion is never held up for long.
-      const { scanned, changed } = await reparseReferrals(db.manager, config.grammar, { stampRevision: true });
+      const { scanned, changed } = await reparseReferrals(db.manager, config.grammar);
       console.log(`reparsed ${scanned} referrals with ${config.refGrammar ?? "the default key=value grammar"}: ${changed} changed`);
     }
     return 0;

@@ -19,12 +19,7 @@ interface StoredRow {
  * Parses every stored ref again with `grammar` and rewrites the parts that changed, a batch at a time (each in
  * the caller's transaction when there is one). The raw ref is never touched.
  */
-export async function reparseReferrals(
-  manager: EntityManager,
-  grammar: RefGrammar,
-  // False for the analytics migration, which runs before the revision column exists.
-  { stampRevision = false }: { stampRevision?: boolean } = {},
-): Promise<{ scanned: number; changed: number }> {
+export async function reparseReferrals(manager: EntityManager, grammar: RefGrammar): Promise<{ scanned: number; changed: number }> {
   const marker = parameterMarker(manager.connection);
   let scanned = 0;
   let changed = 0;
@@ -43,7 +38,7 @@ export async function reparseReferrals(
     if (updates.length === 0) continue;
     const values = typedValues(manager.connection, ["integer", ...PARTS.map(() => "text")], updates);
     await manager.query(
-      `UPDATE referral SET ${PARTS.map((part, i) => `${part} = v.column${i + 2}`).join(", ")}${stampRevision ? `, revision = ${stampSql(manager)}` : ""}
+      `UPDATE referral SET ${PARTS.map((part, i) => `${part} = v.column${i + 2}`).join(", ")}, revision = ${stampSql(manager)}
        FROM (${values.sql}) AS v WHERE referral.id = v.column1`,
       values.parameters,
     );
