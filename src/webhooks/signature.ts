@@ -24,8 +24,8 @@ export function verifySignature({ rawBody, header, secrets, nowSeconds, toleranc
   if (candidates.length === 0) return { ok: false, reason: "X-Postproxy-Signature has no v1=<signature>" };
   if (toleranceSeconds !== undefined && Math.abs(nowSeconds - Number(timestamp)) > toleranceSeconds)
     return { ok: false, reason: `X-Postproxy-Signature timestamp is more than ${toleranceSeconds} s from now` };
-  const signed = Buffer.concat([Buffer.from(`${timestamp}.`), Buffer.from(rawBody)]);
-  const expected = secrets.map((secret) => createHmac("sha256", secret).update(signed).digest());
+  // Fed in two parts rather than concatenated: no copy of the body per request.
+  const expected = secrets.map((secret) => createHmac("sha256", secret).update(`${timestamp}.`).update(rawBody).digest());
   const matches = candidates.some((candidate) => {
     const given = Buffer.from(candidate, "hex");
     // A hex string that does not decode to 32 bytes cannot match; timingSafeEqual needs equal lengths.

@@ -50,13 +50,14 @@ export async function webhookRoutes(app: FastifyInstance, { config, ingest, limi
         return sendError(reply, "INVALID_SIGNATURE", signature.reason);
       }
     }
-    const parsed = parseEnvelope(rawBody);
+    const text = rawBody.toString();
+    const parsed = parseEnvelope(text);
     if (!parsed.ok) return sendError(reply, "MALFORMED_EVENT", parsed.reason);
     const deliveryId = request.headers["x-postproxy-delivery"];
     try {
       const outcome = await ingest.ingest({
         envelope: parsed.envelope,
-        rawBody: rawBody.toString(),
+        rawBody: text,
         deliveryId: typeof deliveryId === "string" ? deliveryId : null,
         receivedAt,
       });
