@@ -20,10 +20,12 @@ declare module "fastify" {
  */
 export function observeRequests(app: FastifyInstance, metrics: Metrics): (request: FastifyRequest, result: IngestResult) => void {
   const outcomes = new WeakMap<FastifyRequest, IngestOutcome>();
-  app.addHook("onResponse", async (request, reply) => {
+  // Callback style: on every request, an async hook would cost a promise.
+  app.addHook("onResponse", (request, reply, done) => {
     const route = routeLabel(request.routeOptions.url);
     metrics.request(route, request.method, statusClass(reply.statusCode), reply.elapsedTime / 1000);
     if (route === WEBHOOK_PATH && request.method === "POST") metrics.delivery(reply.statusCode, outcomes.get(request) ?? null);
+    done();
   });
   return (request, result) => {
     if ("outcome" in result) outcomes.set(request, result.outcome);

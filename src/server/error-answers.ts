@@ -72,13 +72,16 @@ export function errorAnswers(app: FastifyInstance) {
   app.addHook("preClose", async () => {
     closing = true;
   });
-  app.addHook("onRequest", async (_request, reply) => {
-    if (closing) return sendError(reply, "SERVICE_UNAVAILABLE", "refgraph is shutting down; retry the request.");
+  // These hooks run on every request: callback style, so that the usual case (not closing) costs no promise.
+  app.addHook("onRequest", (_request, reply, done) => {
+    if (!closing) return done();
+    sendError(reply, "SERVICE_UNAVAILABLE", "refgraph is shutting down; retry the request.");
   });
   // Answers while closing end their keep-alive connection, requests in flight when closing began included: close()
   // sweeps only the idle ones, and a busy one would hold the server open for Node's keep-alive timeout.
-  app.addHook("onSend", async (_request, reply) => {
+  app.addHook("onSend", (_request, reply, payload, done) => {
     if (closing) reply.header("connection", "close");
+    done(null, payload);
   });
 
   app.setErrorHandler((error: FastifyError | RefgraphError, request, reply) => {
