@@ -101,11 +101,6 @@ export async function buildApp(config: Readonly<Config>, store: Store, options: 
   };
 
   const requestLimits = await rateLimits(app, { perKey: config.rateLimitPerKey, perAddress: config.rateLimitPerAddress, windowSeconds: config.rateLimitWindowSeconds, callerOf });
-  // A root hook runs before the exports' own 401, so requests without a valid key count against their address.
-  app.addHook("onRequest", async (request, reply) => {
-    const route = request.routeOptions.url ?? "";
-    if (request.method !== "OPTIONS" && (route === "/graphql" || route.startsWith("/exports/"))) await requestLimits.byCaller(request, reply);
-  });
   const greetingWorker = new GreetingWorker(services.greetings, {
     clock: now,
     intervalMs: options.greetingRetryIntervalMs ?? 1000,
@@ -161,7 +156,6 @@ export async function buildApp(config: Readonly<Config>, store: Store, options: 
     includeStacktraceInErrorResponses: false,
   });
   await apollo.start();
-  await app.register(cors, { origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false });
   // With open access every client is the same caller: budgets go by address instead.
   const costKeyOf = (caller: Caller | null, address: string) =>
     !caller ? null : caller === OPEN_ACCESS ? `address ${address}` : caller.scope === "admin" ? "admin" : `key ${caller.name}`;
@@ -172,22 +166,31 @@ export async function buildApp(config: Readonly<Config>, store: Store, options: 
     services,
     loaders: createLoaders(services),
   });
-  app.route({
-    method: ["GET", "POST", "OPTIONS"],
-    url: "/graphql",
-    // A body longer than any document allowed is refused from its Content-Length, before it is read.
-    bodyLimit: graphqlBodyLimit(config.graphqlMaxDocumentLength),
-    handler: fastifyApolloHandler(apollo, { context: async (request) => contextFor(await callerOf(request), request.ip) }),
-  });
-  await app.register(exportRoutes, {
-    exports: new ExportService(store.reader),
-    authenticate: callerOf,
-    schema,
-    execute: async (query, variables, caller, address) => {
-      const { body } = await apollo.executeOperation({ query, variables }, { contextValue: contextFor(caller, address) });
-      if (body.kind !== "single") throw new Error("an export query answered incrementally");
-      return body.singleResult;
-    },
+  // The API browsers and keyed clients call: only these routes carry CORS and the per-caller rate limits, so that
+  // webhooks, probes and /metrics run neither hook.
+  await app.register(async (api) => {
+    // Before the exports' own 401, so requests without a valid key count against their address.
+    api.addHook("onRequest", async (request, reply) => {
+      if (request.method !== "OPTIONS") await requestLimits.byCaller(request, reply);
+    });
+    await api.register(cors, { origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false });
+    api.route({
+      method: ["GET", "POST", "OPTIONS"],
+      url: "/graphql",
+      // A body longer than any document allowed is refused from its Content-Length, before it is read.
+      bodyLimit: graphqlBodyLimit(config.graphqlMaxDocumentLength),
+      handler: fastifyApolloHandler(apollo, { context: async (request) => contextFor(await callerOf(request), request.ip) }),
+    });
+    await api.register(exportRoutes, {
+      exports: new ExportService(store.reader),
+      authenticate: callerOf,
+      schema,
+      execute: async (query, variables, caller, address) => {
+        const { body } = await apollo.executeOperation({ query, variables }, { contextValue: contextFor(caller, address) });
+        if (body.kind !== "single") throw new Error("an export query answered incrementally");
+        return body.singleResult;
+      },
+    });
   });
   return app;
 }

@@ -1,4 +1,4 @@
-import { startServer, TestServer } from "../helpers/server";
+import { ADMIN_KEY, startServer, TestServer } from "../helpers/server";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -21,6 +21,21 @@ test("a browser on a configured origin may call /graphql", async () => {
 test("a browser on any other origin gets no CORS permission", async () => {
   const response = await preflight("https://evil.example.net");
   expect(response.headers.get("access-control-allow-origin")).toBeNull();
+});
+
+test("a browser on a configured origin may download an export", async () => {
+  const response = await fetch(`${server.url}/exports/referrals.csv`, { headers: { origin: "https://app.example.com", authorization: `Bearer ${ADMIN_KEY}` } });
+  expect(response.status).toBe(200);
+  expect(response.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
+});
+
+test("webhook deliveries and probes, which no browser calls, carry no CORS headers", async () => {
+  const delivery = await fetch(`${server.url}/webhooks/postproxy`, { method: "POST", headers: { origin: "https://app.example.com" }, body: "{}" });
+  const probe = await fetch(`${server.url}/healthz`, { headers: { origin: "https://app.example.com" } });
+  for (const response of [delivery, probe]) {
+    expect(response.headers.get("access-control-allow-origin")).toBeNull();
+    expect(response.headers.get("vary")).toBeNull();
+  }
 });
 
 test("without CORS_ORIGINS no origin is allowed", async () => {
