@@ -1,5 +1,7 @@
 interface Pending<I, R> {
   item: I;
+  /** performance.now() when it was submitted. */
+  submittedAt: number;
   resolve: (result: R) => void;
   reject: (error: unknown) => void;
 }
@@ -18,13 +20,14 @@ export class WriteBatcher<I, R> {
   private flushing: Promise<void> | null = null;
 
   constructor(
-    private readonly flush: (items: I[]) => Promise<Settled<R>[]>,
+    /** Writes a batch; `waitingSince` is when its oldest item was submitted, for bounds that count from arrival. */
+    private readonly flush: (items: I[], waitingSince: number) => Promise<Settled<R>[]>,
     private readonly maxBatch: number,
   ) {}
 
   submit(item: I): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      this.waiting.push({ item, resolve, reject });
+      this.waiting.push({ item, submittedAt: performance.now(), resolve, reject });
       this.flushing ??= this.flushAll();
     });
   }
@@ -40,7 +43,10 @@ export class WriteBatcher<I, R> {
     while (this.waiting.length > 0) {
       const batch = this.waiting.splice(0, this.maxBatch);
       try {
-        const results = await this.flush(batch.map((pending) => pending.item));
+        const results = await this.flush(
+          batch.map((pending) => pending.item),
+          batch[0].submittedAt,
+        );
         batch.forEach((pending, i) => {
           const result = results[i];
           if (result.ok) pending.resolve(result.value);

@@ -1,5 +1,5 @@
 import { DataSource, EntityManager } from "typeorm";
-import { retryWhenBusy, writeTransaction } from "../db/busy";
+import { BUSY_RETRY_BOUND_MS, retryWhenBusy, writeTransaction } from "../db/busy";
 import { bulkInsert } from "../db/bulk-insert";
 import { isPostgres } from "../db/data-source";
 import { classifyDatabaseError } from "../db/faults";
@@ -32,7 +32,7 @@ export class IngestService {
     private readonly db: DataSource,
     private readonly options: IngestOptions,
   ) {
-    this.batcher = new WriteBatcher((batch) => this.timedCommit(batch), options.maxBatch ?? MAX_BATCH);
+    this.batcher = new WriteBatcher((batch, waitingSince) => this.timedCommit(batch, waitingSince), options.maxBatch ?? MAX_BATCH);
   }
 
   /** Resolves after the delivery's transaction commits; rejects when nothing of it was stored (retry: 503). */
@@ -51,11 +51,11 @@ export class IngestService {
     return this.batcher.drain();
   }
 
-  private async timedCommit(batch: Delivery[]): Promise<Settled<IngestOutcome>[]> {
+  private async timedCommit(batch: Delivery[], waitingSince: number): Promise<Settled<IngestOutcome>[]> {
     const started = performance.now();
     let outcome: "committed" | "failed" = "failed";
     try {
-      const settled = await this.commit(batch);
+      const settled = await this.commit(batch, waitingSince);
       if (settled.every((result) => result.ok)) outcome = "committed";
       return settled;
     } finally {
@@ -68,10 +68,12 @@ export class IngestService {
    * retries), nothing written. Any other error is the content's: the batch is split so each event's outcome is its
    * own, and an event that fails alone is kept FAILED.
    */
-  private async commit(batch: Delivery[]): Promise<Settled<IngestOutcome>[]> {
+  private async commit(batch: Delivery[], waitingSince: number): Promise<Settled<IngestOutcome>[]> {
     try {
-      // Should the busy timeout run out while another connection writes, the whole batch runs again.
-      const outcomes = await retryWhenBusy(() => writeTransaction(this.db, (manager) => this.apply(manager, batch)));
+      // Should the busy timeout run out while another connection writes, the whole batch runs again, until the bound
+      // counted from the oldest delivery's arrival: one that queued behind a busy batch is still answered in time.
+      const boundMs = BUSY_RETRY_BOUND_MS - (performance.now() - waitingSince);
+      const outcomes = await retryWhenBusy(() => writeTransaction(this.db, (manager) => this.apply(manager, batch)), undefined, boundMs);
       return outcomes.map((value) => ({ ok: true, value }));
     } catch (error) {
       if (classifyDatabaseError(error).fault) return batch.map(() => ({ ok: false, error }));
@@ -80,7 +82,7 @@ export class IngestService {
       let fault: Settled<IngestOutcome> | undefined;
       for (const delivery of batch) {
         // Once the database faults, the rest are refused untried: each would wait for the same fault.
-        const [result] = fault ? [fault] : await this.commit([delivery]);
+        const [result] = fault ? [fault] : await this.commit([delivery], waitingSince);
         if (!result.ok && classifyDatabaseError(result.error).fault) fault = result;
         settled.push(result);
       }

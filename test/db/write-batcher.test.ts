@@ -178,4 +178,26 @@ describe("WriteBatcher", () => {
     expect(flushes).toBeGreaterThan(1);
     expect(mostAtOnce).toBe(1);
   });
+
+  test("each flush is told when its oldest item was submitted, so bounds can count from arrival", async () => {
+    const hold = gate();
+    const since: number[] = [];
+    const batcher = new WriteBatcher<string, string>(async (items, waitingSince) => {
+      since.push(waitingSince);
+      if (since.length === 1) await hold.opened;
+      return ok(items);
+    }, 100);
+    const beforeFirst = performance.now();
+    const first = batcher.submit("a");
+    const afterFirst = performance.now();
+    await until(() => since.length === 1);
+    const beforeSecond = performance.now();
+    const second = [batcher.submit("b"), batcher.submit("c")];
+    hold.open();
+    await Promise.all([first, ...second]);
+    expect(since).toHaveLength(2);
+    expect(since[0]).toBeGreaterThanOrEqual(beforeFirst);
+    expect(since[0]).toBeLessThanOrEqual(afterFirst);
+    expect(since[1]).toBeGreaterThanOrEqual(beforeSecond);
+  });
 });
