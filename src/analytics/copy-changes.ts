@@ -6,7 +6,8 @@ import { GreetingStatus } from "../greetings/greeting.entity";
 // The one owner of what changed for the analytics copy (ReferralIndex). The copy holds, for each referral, its own
 // columns and facts kept elsewhere: its chat's platform, its greetings and their replies. It catches up by the
 // referrals' `revision` (src/db/revision.ts), so every write that changes any of these goes through here: a write of
-// referral rows stamps them with `stampFor`, every other write tells `reportAffected` which referrals it touched.
+// referral rows stamps them (`transactionStamp`, or `stampSql` inside one statement), every other write tells
+// `reportAffected` which referrals it touched.
 
 /** The referrals a write changed for the copy without writing their rows. */
 export interface AffectedReferrals {
