@@ -7,6 +7,10 @@ const MAX_PARAMETERS = 30_000;
 /** The n-th (from 1) bound parameter in raw SQL: $n on PostgreSQL, ? on SQLite. */
 export const parameterMarker = (connection: DataSource): ((n: number) => string) => (isPostgres(connection) ? (n) => `$${n}` : () => "?");
 
+/** The markers of `count` bound parameters from the first, comma-separated: for `IN (…)` and `VALUES (…)`. */
+export const parameterList = (connection: DataSource, count: number): string =>
+  Array.from({ length: count }, (_, i) => parameterMarker(connection)(i + 1)).join(", ");
+
 /**
  * A VALUES list for raw SQL (its columns are column1, column2, … on both databases), each column cast to its type
  * in `types`: PostgreSQL's parameters are untyped, and SQLite takes the casts as they are.

@@ -1,5 +1,5 @@
 import { EntityManager, EntityTarget, ObjectLiteral } from "typeorm";
-import { parameterMarker } from "./bulk-insert";
+import { parameterList } from "./bulk-insert";
 
 /**
  * The entity rows a raw WHERE clause selects, hydrated column by column through the driver (types, transformers):
@@ -21,7 +21,6 @@ export async function selectRows<E extends ObjectLiteral>(manager: EntityManager
 export async function rowsById<E extends ObjectLiteral & { id: string }>(manager: EntityManager, entity: EntityTarget<E>, ids: Iterable<string>): Promise<Map<string, E>> {
   const unique = [...new Set(ids)];
   if (unique.length === 0) return new Map();
-  const marker = parameterMarker(manager.connection);
-  const rows = await selectRows(manager, entity, `id IN (${unique.map((_, i) => marker(i + 1)).join(", ")})`, unique);
+  const rows = await selectRows(manager, entity, `id IN (${parameterList(manager.connection, unique.length)})`, unique);
   return new Map(rows.map((row) => [row.id, row]));
 }

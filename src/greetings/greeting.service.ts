@@ -3,7 +3,7 @@ import { DataSource, QueryRunner } from "typeorm";
 import { reportAffected } from "../analytics/copy-changes";
 import { maySend } from "../chats/messaging-window";
 import { ChatService } from "../chats/chat.service";
-import { parameterMarker } from "../db/bulk-insert";
+import { parameterList, parameterMarker } from "../db/bulk-insert";
 import { isPostgres } from "../db/data-source";
 import { retryWhenBusy, writeTransaction } from "../db/busy";
 import { Settled, WriteBatcher } from "../db/write-batcher";
@@ -103,12 +103,11 @@ export class GreetingService {
     // While sends are paused it waits QUEUED for the worker; else it is stored already claimed, and sent at once.
     const paused = this.sendsPaused(now);
     const claim: ClaimedGreeting = { id: randomUUID(), chatId, body, tag: tag ?? null, attempts: paused ? 0 : 1, lease: now.getTime() + LEASE_MS };
-    const marker = parameterMarker(this.writer);
     await retryWhenBusy(() =>
       writeTransaction(this.writer, (manager) =>
         manager.query(
           `INSERT INTO greeting (id, chat_id, referral_id, idempotency_key, body, tag, status, attempts, next_attempt_at, created_at)
-           VALUES (${[1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map(marker).join(", ")})
+           VALUES (${parameterList(this.writer, 10)})
            ON CONFLICT (chat_id, idempotency_key) DO NOTHING`,
           [claim.id, chatId, referral?.id ?? null, key, body, tag ?? null, paused ? GreetingStatus.QUEUED : GreetingStatus.SENDING, claim.attempts, paused ? now.getTime() : claim.lease, now.getTime()],
         ),

@@ -1,6 +1,6 @@
 import { DataSource, EntityManager } from "typeorm";
 import { reportAffected } from "../analytics/copy-changes";
-import { parameterMarker } from "../db/bulk-insert";
+import { parameterList } from "../db/bulk-insert";
 import { writeTransaction } from "../db/busy";
 import { GreetingStatus } from "./greeting.entity";
 
@@ -14,13 +14,12 @@ const ENDED = "m.status IN ('sent', 'delivered', 'read', 'failed')";
  */
 export async function settleStatuses(manager: EntityManager, messageIds: string[]): Promise<void> {
   if (messageIds.length === 0) return;
-  const marker = parameterMarker(manager.connection);
   await manager.query(
     `UPDATE greeting SET
        status = CASE WHEN m.status = 'failed' THEN '${GreetingStatus.FAILED}' ELSE '${GreetingStatus.PUBLISHED}' END,
        error = CASE WHEN m.status = 'failed' THEN COALESCE(m.error_message, 'Postproxy reported that the message failed') ELSE greeting.error END
      FROM message m WHERE m.id = greeting.postproxy_message_id AND greeting.status = '${GreetingStatus.PENDING}' AND ${ENDED}
-       AND m.id IN (${messageIds.map((_, i) => marker(i + 1)).join(", ")})`,
+       AND m.id IN (${parameterList(manager.connection, messageIds.length)})`,
     messageIds,
   );
 }

@@ -1,5 +1,5 @@
 import { EntityManager } from "typeorm";
-import { bulkInsert, parameterMarker } from "../db/bulk-insert";
+import { bulkInsert, parameterList } from "../db/bulk-insert";
 import { Envelope, Interpretation, storableBody } from "./envelope";
 import { WebhookEvent, WebhookEventStatus } from "./webhook-event.entity";
 
@@ -35,9 +35,8 @@ export interface InboxPlan {
 /** The statuses of the stored events among these ids. */
 export async function loadEventStatuses(manager: EntityManager, ids: string[]): Promise<Map<string, WebhookEventStatus>> {
   const unique = [...new Set(ids)];
-  const marker = parameterMarker(manager.connection);
   const rows: { id: string; status: WebhookEventStatus }[] = await manager.query(
-    `SELECT id, status FROM webhook_event WHERE id IN (${unique.map((_, i) => marker(i + 1)).join(", ")})`,
+    `SELECT id, status FROM webhook_event WHERE id IN (${parameterList(manager.connection, unique.length)})`,
     unique,
   );
   return new Map(rows.map((row) => [row.id, row.status]));
@@ -87,8 +86,7 @@ export function inboxRow(delivery: Delivery, interpretation: Pick<Interpretation
 }
 
 export async function writeInbox(manager: EntityManager, plan: InboxPlan): Promise<void> {
-  const marker = parameterMarker(manager.connection);
-  const list = (ids: string[]) => ids.map((_, i) => marker(i + 1)).join(", ");
+  const list = (ids: string[]) => parameterList(manager.connection, ids.length);
   if (plan.replayed.length > 0)
     await manager.query(`DELETE FROM webhook_event WHERE status = '${WebhookEventStatus.FAILED}' AND id IN (${list(plan.replayed)})`, plan.replayed);
   await bulkInsert(manager, WebhookEvent, plan.rows);
