@@ -5,7 +5,7 @@ import { maySend } from "../chats/messaging-window";
 import { typedValues } from "../db/bulk-insert";
 import { selectRows } from "../db/rows";
 import { RefGrammar } from "../referrals/ref-grammar";
-import { ReferralPoint } from "../referrals/referral-order";
+import { Referral } from "../referrals/referral.entity";
 import { GreetingStatus } from "./greeting.entity";
 import { GreetingRule } from "./greeting-rule.entity";
 import { chooseRule, GreetingTrigger, renderTemplate } from "./rule-matching";
@@ -32,9 +32,6 @@ export interface GreetingPlan {
   settle: string[];
 }
 
-/** A referral the batch wrote; `isNew` when it was not stored before. */
-export type WrittenReferral = ReferralPoint & { chatId: string; isNew: boolean; firstReplyAt: Date | null };
-
 export const loadEnabledRules = (manager: EntityManager): Promise<GreetingRule[]> => selectRows(manager, GreetingRule, "enabled = TRUE");
 
 /**
@@ -43,11 +40,12 @@ export const loadEnabledRules = (manager: EntityManager): Promise<GreetingRule[]
  * ON_FIRST_MESSAGE: a chat's latest referral whose first reply is one of this batch's inbound messages
  * (`inbound`: each chat's inbound message times in the batch). At most one automated greeting per referral (its key
  * is `rule:<referral id>`); with the messaging window closed it is recorded SKIPPED with the reason.
- * `chats` are the touched chats as the batch leaves them; templates get the ref's parts by `grammar`.
+ * `written` are the referral rows the batch writes (a new one has no id yet), `chats` the touched chats as the batch
+ * leaves them; templates get the ref's parts by `grammar`.
  */
 export function planRuleGreetings(
   rules: GreetingRule[],
-  written: WrittenReferral[],
+  written: Referral[],
   chats: Map<string, Chat>,
   inbound: Map<string, number[]>,
   grammar: RefGrammar,
@@ -59,7 +57,7 @@ export function planRuleGreetings(
     const chat = chats.get(referral.chatId);
     if (!chat || chat.referralRef !== referral.ref || chat.referralReceivedAt?.getTime() !== referral.receivedAt.getTime()) continue;
     const triggers = [
-      ...(referral.isNew ? [GreetingTrigger.ON_REFERRAL] : []),
+      ...(referral.id === undefined ? [GreetingTrigger.ON_REFERRAL] : []),
       ...(referral.firstReplyAt && inbound.get(chat.id)?.includes(referral.firstReplyAt.getTime()) ? [GreetingTrigger.ON_FIRST_MESSAGE] : []),
     ];
     // The first trigger with a matching rule: the others would share its key.

@@ -70,14 +70,13 @@ export function planBatch(batch: Delivery[], interpretations: Interpretation[], 
   const chats = planChats(loaded.chats, facts);
   const chatsAfter = new Map(chats.rows.map((chat) => [chat.id, chat]));
   const referrals = planReferrals(loaded.history, facts, chatsAfter, options.grammar);
-  const written = referrals.rows.map((row) => ({ chatId: row.chatId, ref: row.ref, receivedAt: row.receivedAt, isNew: row.id === undefined, firstReplyAt: row.firstReplyAt }));
   const settle = [...new Set(messageFacts.filter((m) => m.direction === "outbound").map((m) => m.id))];
   return {
     inbox,
     chats,
     messages: planMessages(loaded.messages, messageFacts),
     referrals,
-    greetings: { queue: planRuleGreetings(loaded.rules, written, chatsAfter, inboundTimes(facts), options.grammar, options.now), settle },
+    greetings: { queue: planRuleGreetings(loaded.rules, referrals.rows, chatsAfter, inboundTimes(facts), options.grammar, options.now), settle },
     analytics: { ofChats: chats.replatformed, greetedInChats: [...new Set(messageFacts.map((m) => m.chatId))], ofGreetingMessages: settle },
   };
 }
