@@ -1,5 +1,6 @@
-import { EntityManager } from "typeorm";
+import { DataSource, EntityManager } from "typeorm";
 import { parameterMarker } from "../db/bulk-insert";
+import { runInOrder, SqlStatement, statement } from "../db/sql-script";
 import { revisionSql, writeRevision } from "../db/revision";
 import { GreetingStatus } from "../greetings/greeting.entity";
 
@@ -28,8 +29,12 @@ export const transactionStamp = (manager: EntityManager): Promise<number> => wri
 export const stampSql = (manager: EntityManager): string => revisionSql(manager.connection);
 
 /** Restamps the referrals `affected` names, in one statement; `stamp` is the transaction's (default: stampSql). */
-export async function reportAffected(manager: EntityManager, affected: AffectedReferrals, stamp: number | string = stampSql(manager)): Promise<void> {
-  const marker = parameterMarker(manager.connection);
+export const reportAffected = (manager: EntityManager, affected: AffectedReferrals, stamp: number | string = stampSql(manager)): Promise<void> =>
+  runInOrder(manager, affectedStatements(manager.connection, affected, stamp));
+
+/** The statement reportAffected runs, for a transaction that writes its statements together (none when nothing was affected). */
+export function affectedStatements(connection: DataSource, affected: AffectedReferrals, stamp: number | string): SqlStatement[] {
+  const marker = parameterMarker(connection);
   const parameters: string[] = [];
   const list = (ids: string[]) => ids.map((id) => marker(parameters.push(id))).join(", ");
   const sources: string[] = [];
@@ -41,6 +46,6 @@ export async function reportAffected(manager: EntityManager, affected: AffectedR
     );
   if (ofGreetings.length > 0) sources.push(`SELECT referral_id FROM greeting WHERE id IN (${list(ofGreetings)})`);
   if (ofGreetingMessages.length > 0) sources.push(`SELECT referral_id FROM greeting WHERE postproxy_message_id IN (${list(ofGreetingMessages)})`);
-  if (sources.length === 0) return;
-  await manager.query(`UPDATE referral SET revision = ${stamp} WHERE id IN (${sources.join(" UNION ALL ")})`, parameters);
+  if (sources.length === 0) return [];
+  return [statement(`UPDATE referral SET revision = ${stamp} WHERE id IN (${sources.join(" UNION ALL ")})`, parameters)];
 }

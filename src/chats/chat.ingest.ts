@@ -1,5 +1,6 @@
-import { EntityManager } from "typeorm";
-import { bulkInsert, overwriteOnConflict } from "../db/bulk-insert";
+import { DataSource, EntityManager } from "typeorm";
+import { insertStatements, overwriteOnConflict } from "../db/bulk-insert";
+import { SqlStatement } from "../db/sql-script";
 import { rowsById } from "../db/rows";
 import { ChatFacts, MessageFacts } from "../webhooks/envelope";
 import { mergeChat } from "./chat-state";
@@ -28,10 +29,10 @@ export function planChats(stored: Map<string, Chat>, facts: ChatFacts[]): ChatPl
 
 export const planMessages = (stored: Map<string, Message>, facts: MessageFacts[]): Message[] => fold(stored, facts, mergeMessage);
 
-export async function writeChats(manager: EntityManager, chats: Chat[], messages: Message[]): Promise<void> {
-  await bulkInsert(manager, Chat, chats, overwriteOnConflict(manager, Chat, "id"));
-  await bulkInsert(manager, Message, messages, overwriteOnConflict(manager, Message, "id"));
-}
+export const chatStatements = (connection: DataSource, chats: Chat[], messages: Message[]): SqlStatement[] => [
+  ...insertStatements(connection, Chat, chats, overwriteOnConflict(connection, Chat, "id")),
+  ...insertStatements(connection, Message, messages, overwriteOnConflict(connection, Message, "id")),
+];
 
 /** Folds each fact into its row with `merge`, in order; the rows that changed, once each. */
 function fold<E, F extends { id: string }>(stored: Map<string, E>, facts: F[], merge: (current: E | null, fact: F) => E): E[] {

@@ -1,5 +1,6 @@
 import { DataSource, EntityManager, EntityTarget, ObjectLiteral } from "typeorm";
 import { isPostgres } from "./data-source";
+import { runInOrder, SqlStatement, statement } from "./sql-script";
 
 // Below SQLite's limit of 32,766 bound parameters per statement (PostgreSQL allows 65,535).
 const MAX_PARAMETERS = 30_000;
@@ -35,16 +36,17 @@ function literal(value: unknown): string | undefined {
 }
 
 /**
- * A multi-row INSERT of entities, built directly: TypeORM's InsertQueryBuilder names and re-scans every parameter,
+ * Multi-row INSERTs of entities, built directly: TypeORM's InsertQueryBuilder names and re-scans every parameter,
  * which costs more than the database's own work for the hundreds of rows one group commit writes. Values go
  * through the entities' column transformers; `suffix` adds an ON CONFLICT clause.
  */
-export async function bulkInsert<E extends ObjectLiteral>(manager: EntityManager, entity: EntityTarget<E>, rows: E[], suffix = ""): Promise<void> {
-  const metadata = manager.connection.getMetadata(entity);
+export function insertStatements<E extends ObjectLiteral>(connection: DataSource, entity: EntityTarget<E>, rows: E[], suffix = ""): SqlStatement[] {
+  const metadata = connection.getMetadata(entity);
   const columns = metadata.columns.filter((column) => !column.isGenerated);
-  const placeholder = parameterMarker(manager.connection);
+  const placeholder = parameterMarker(connection);
   const names = columns.map((column) => column.databaseName).join(", ");
   const rowsPerStatement = Math.floor(MAX_PARAMETERS / columns.length);
+  const statements: SqlStatement[] = [];
   for (let start = 0; start < rows.length; start += rowsPerStatement) {
     const parameters: unknown[] = [];
     const tuples = rows.slice(start, start + rowsPerStatement).map((row) => {
@@ -54,12 +56,16 @@ export async function bulkInsert<E extends ObjectLiteral>(manager: EntityManager
       });
       return `(${values.join(", ")})`;
     });
-    await manager.query(`INSERT INTO ${metadata.tableName} (${names}) VALUES ${tuples.join(", ")} ${suffix}`, parameters);
+    statements.push(statement(`INSERT INTO ${metadata.tableName} (${names}) VALUES ${tuples.join(", ")} ${suffix}`, parameters));
   }
+  return statements;
 }
 
+export const bulkInsert = <E extends ObjectLiteral>(manager: EntityManager, entity: EntityTarget<E>, rows: E[], suffix = ""): Promise<void> =>
+  runInOrder(manager, insertStatements(manager.connection, entity, rows, suffix));
+
 /** ON CONFLICT clause that overwrites every column but the key with the incoming row's values. */
-export function overwriteOnConflict(manager: EntityManager, entity: EntityTarget<ObjectLiteral>, key: string): string {
-  const columns = manager.connection.getMetadata(entity).columns.map((column) => column.databaseName).filter((name) => name !== key);
+export function overwriteOnConflict(connection: DataSource, entity: EntityTarget<ObjectLiteral>, key: string): string {
+  const columns = connection.getMetadata(entity).columns.map((column) => column.databaseName).filter((name) => name !== key);
   return `ON CONFLICT (${key}) DO UPDATE SET ${columns.map((name) => `${name} = excluded.${name}`).join(", ")}`;
 }

@@ -1,5 +1,7 @@
+import sqlite3 from "sqlite3";
 import { DataSource, EntityManager } from "typeorm";
 import { isPostgres } from "./data-source";
+import { runInOrder, SqlStatement, sqliteScript, statement } from "./sql-script";
 import { recordWrite } from "./write-health";
 
 /**
@@ -40,6 +42,12 @@ export function mayRetryBusy(tried: { attempt: number; attempts: number; elapsed
 /** The transaction each SQLite connection runs or will run last: the next one starts after it settles. */
 const lastTransaction = new WeakMap<DataSource, Promise<unknown>>();
 
+/** What a planned write transaction's work returns: the statements to write, and its own result. */
+export interface PlannedWrites<T> {
+  statements: SqlStatement[];
+  result: T;
+}
+
 /**
  * A write transaction. On SQLite it begins IMMEDIATE: it takes the write lock before it reads, waiting (the busy
  * timeout) while another connection writes, where a transaction that had read first would be refused at its first
@@ -48,23 +56,42 @@ const lastTransaction = new WeakMap<DataSource, Promise<unknown>>();
  * Each one's outcome is recorded for /readyz (write-health.ts).
  */
 export function writeTransaction<T>(db: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
-  if (isPostgres(db)) return recordWrite(db, () => db.transaction(work));
+  return plannedWriteTransaction(db, async (manager) => ({ statements: [], result: await work(manager) }));
+}
+
+/**
+ * A write transaction whose work reads what it needs, then returns the statements that write its plan. On SQLite
+ * they go to the database with the COMMIT as one script (sqliteScript): every call to node-sqlite3 is a trip through
+ * its thread pool and back through the event loop, which incoming requests keep busy. The script stops at the first
+ * statement that fails, before the COMMIT, and the transaction is rolled back. On PostgreSQL they run one by one.
+ */
+export function plannedWriteTransaction<T>(db: DataSource, work: (manager: EntityManager) => Promise<PlannedWrites<T>>): Promise<T> {
+  if (isPostgres(db))
+    return recordWrite(db, () =>
+      db.transaction(async (manager) => {
+        const { statements, result } = await work(manager);
+        await runInOrder(manager, statements);
+        return result;
+      }),
+    );
   const previous = lastTransaction.get(db) ?? Promise.resolve();
   const next = previous.catch(() => undefined).then(() => recordWrite(db, () => immediateTransaction(db, work)));
   lastTransaction.set(db, next);
   return next;
 }
 
-async function immediateTransaction<T>(db: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+async function immediateTransaction<T>(db: DataSource, work: (manager: EntityManager) => Promise<PlannedWrites<T>>): Promise<T> {
   const runner = db.createQueryRunner();
+  const connection: sqlite3.Database = await runner.connect();
+  const exec = (sql: string) => new Promise<void>((resolve, reject) => connection.exec(sql, (error) => (error ? reject(error) : resolve())));
   try {
-    await runner.query("BEGIN IMMEDIATE");
+    await exec("BEGIN IMMEDIATE");
     try {
-      const result = await work(runner.manager);
-      await runner.query("COMMIT");
+      const { statements, result } = await work(runner.manager);
+      await exec(sqliteScript([...statements, statement("COMMIT")]));
       return result;
     } catch (error) {
-      await runner.query("ROLLBACK").catch(() => undefined);
+      await exec("ROLLBACK").catch(() => undefined);
       throw error;
     }
   } finally {

@@ -1,15 +1,16 @@
 import { randomUUID } from "node:crypto";
-import { EntityManager } from "typeorm";
+import { DataSource, EntityManager } from "typeorm";
 import { Chat } from "../chats/chat.entity";
 import { maySend } from "../chats/messaging-window";
 import { typedValues } from "../db/bulk-insert";
+import { SqlStatement, statement } from "../db/sql-script";
 import { selectRows } from "../db/rows";
 import { RefGrammar } from "../referrals/ref-grammar";
 import { Referral } from "../referrals/referral.entity";
 import { GreetingStatus } from "./greeting.entity";
 import { GreetingRule } from "./greeting-rule.entity";
 import { chooseRule, GreetingTrigger, renderTemplate } from "./rule-matching";
-import { settleStatuses } from "./settlement";
+import { settleStatements } from "./settlement";
 
 // Greetings' part of ingesting a batch of webhooks: the automated greetings it calls for, and the greetings its
 // message events settle.
@@ -83,20 +84,23 @@ export function planRuleGreetings(
 }
 
 /** Settles, then queues, in one statement each; the referrals come first (see settleStatuses). */
-export async function writeGreetings(manager: EntityManager, plan: GreetingPlan): Promise<void> {
-  await settleStatuses(manager, plan.settle);
-  if (plan.queue.length === 0) return;
+export function greetingStatements(connection: DataSource, plan: GreetingPlan): SqlStatement[] {
+  const settle = settleStatements(connection, plan.settle);
+  if (plan.queue.length === 0) return settle;
   const values = typedValues(
-    manager.connection,
+    connection,
     ["text", "text", "text", "text", "bigint", "bigint", "text", "text", "bigint"],
     plan.queue.map((g) => [randomUUID(), g.body, g.status, g.error, g.nextAttemptAt?.getTime() ?? null, g.createdAt.getTime(), g.chatId, g.ref, g.receivedAt.getTime()]),
   );
   // The referrals were written in this transaction: the greeting takes its referral's id from the stored row.
-  await manager.query(
-    `INSERT INTO greeting (id, chat_id, referral_id, idempotency_key, body, status, attempts, error, next_attempt_at, created_at)
+  return [
+    ...settle,
+    statement(
+      `INSERT INTO greeting (id, chat_id, referral_id, idempotency_key, body, status, attempts, error, next_attempt_at, created_at)
      SELECT v.column1, r.chat_id, r.id, 'rule:' || r.id, v.column2, v.column3, 0, v.column4, v.column5, v.column6
      FROM (${values.sql}) AS v JOIN referral r ON r.chat_id = v.column7 AND r.ref = v.column8 AND r.received_at = v.column9
      WHERE TRUE ON CONFLICT (chat_id, idempotency_key) DO NOTHING`,
-    values.parameters,
-  );
+      values.parameters,
+    ),
+  ];
 }

@@ -1,6 +1,7 @@
 import { DataSource, EntityManager } from "typeorm";
 import { reportAffected } from "../analytics/copy-changes";
 import { parameterList } from "../db/bulk-insert";
+import { runInOrder, SqlStatement, statement } from "../db/sql-script";
 import { writeTransaction } from "../db/busy";
 import { GreetingStatus } from "./greeting.entity";
 
@@ -12,16 +13,21 @@ const ENDED = "m.status IN ('sent', 'delivered', 'read', 'failed')";
  * The caller has reported their referrals to the analytics copy first: referrals before greetings is the order
  * ingestion takes its locks in, so on PostgreSQL two writers never wait for each other in a cycle.
  */
-export async function settleStatuses(manager: EntityManager, messageIds: string[]): Promise<void> {
-  if (messageIds.length === 0) return;
-  await manager.query(
-    `UPDATE greeting SET
+export const settleStatuses = (manager: EntityManager, messageIds: string[]): Promise<void> => runInOrder(manager, settleStatements(manager.connection, messageIds));
+
+/** The statement settleStatuses runs (none for no messages). */
+export function settleStatements(connection: DataSource, messageIds: string[]): SqlStatement[] {
+  if (messageIds.length === 0) return [];
+  return [
+    statement(
+      `UPDATE greeting SET
        status = CASE WHEN m.status = 'failed' THEN '${GreetingStatus.FAILED}' ELSE '${GreetingStatus.PUBLISHED}' END,
        error = CASE WHEN m.status = 'failed' THEN COALESCE(m.error_message, 'Postproxy reported that the message failed') ELSE greeting.error END
      FROM message m WHERE m.id = greeting.postproxy_message_id AND greeting.status = '${GreetingStatus.PENDING}' AND ${ENDED}
-       AND m.id IN (${parameterList(manager.connection, messageIds.length)})`,
-    messageIds,
-  );
+       AND m.id IN (${parameterList(connection, messageIds.length)})`,
+      messageIds,
+    ),
+  ];
 }
 
 /**

@@ -1,6 +1,7 @@
-import { EntityManager } from "typeorm";
+import { DataSource, EntityManager } from "typeorm";
 import { Chat } from "../chats/chat.entity";
-import { bulkInsert, typedValues } from "../db/bulk-insert";
+import { insertStatements, typedValues } from "../db/bulk-insert";
+import { SqlStatement, statement } from "../db/sql-script";
 import { epochMillis } from "../db/columns";
 import { runStatements } from "../db/statements";
 import { ChatFacts, IncomingReferral } from "../webhooks/envelope";
@@ -200,14 +201,16 @@ function applyTimeline(row: Referral, timeline: ReferralTimeline): boolean {
 }
 
 /** A first referral that is first no more is not the chat's first activity either. */
-async function markDisplacedFirsts(manager: EntityManager, displaced: ReferralAt[], revision: number): Promise<void> {
-  if (displaced.length === 0) return;
-  const values = typedValues(manager.connection, ["text", "text", "bigint"], displaced.map((r) => [r.chatId, r.ref, r.receivedAt.getTime()]));
-  await manager.query(
-    `UPDATE referral SET is_first_touch = false, is_new_chat = false, revision = ${revision} WHERE id IN (
+function markDisplacedFirsts(connection: DataSource, displaced: ReferralAt[], revision: number): SqlStatement[] {
+  if (displaced.length === 0) return [];
+  const values = typedValues(connection, ["text", "text", "bigint"], displaced.map((r) => [r.chatId, r.ref, r.receivedAt.getTime()]));
+  return [
+    statement(
+      `UPDATE referral SET is_first_touch = false, is_new_chat = false, revision = ${revision} WHERE id IN (
        SELECT r.id FROM referral r JOIN (${values.sql}) AS v ON r.chat_id = v.column1 AND r.ref = v.column2 AND r.received_at = v.column3)`,
-    values.parameters,
-  );
+      values.parameters,
+    ),
+  ];
 }
 
 /**
@@ -215,16 +218,15 @@ async function markDisplacedFirsts(manager: EntityManager, displaced: ReferralAt
  * read and merged, or a second report into a chat whose history was not read: the conflict clause then keeps the
  * stored details, fills their gaps, and sets the timeline the batch computed.
  */
-async function upsertReferrals(manager: EntityManager, rows: Referral[], revision: number): Promise<void> {
-  if (rows.length === 0) return;
+function upsertReferrals(connection: DataSource, rows: Referral[], revision: number): SqlStatement[] {
   for (const row of rows) row.revision = revision;
   const fill = ["source", "type", "ad_id", "ads_context"].map((column) => `${column} = COALESCE(referral.${column}, excluded.${column})`);
   const timeline = ["first_reply_at", "last_touch_reply_at", "is_first_touch", "is_new_chat", "revision"].map((column) => `${column} = excluded.${column}`);
-  await bulkInsert(manager, Referral, rows, `ON CONFLICT (chat_id, ref, received_at) DO UPDATE SET ${[...fill, ...timeline].join(", ")}`);
+  return insertStatements(connection, Referral, rows, `ON CONFLICT (chat_id, ref, received_at) DO UPDATE SET ${[...fill, ...timeline].join(", ")}`);
 }
 
 /** Writes the planned referrals, stamping each row the analytics copy must read again with the transaction's `revision`. */
-export async function writeReferrals(manager: EntityManager, changes: ReferralChanges, revision: number): Promise<void> {
-  await upsertReferrals(manager, changes.rows, revision);
-  await markDisplacedFirsts(manager, changes.displacedFirsts, revision);
-}
+export const referralStatements = (connection: DataSource, changes: ReferralChanges, revision: number): SqlStatement[] => [
+  ...upsertReferrals(connection, changes.rows, revision),
+  ...markDisplacedFirsts(connection, changes.displacedFirsts, revision),
+];

@@ -1,19 +1,20 @@
-import { EntityManager } from "typeorm";
-import { AffectedReferrals, reportAffected, transactionStamp } from "../analytics/copy-changes";
+import { DataSource, EntityManager } from "typeorm";
+import { AffectedReferrals, affectedStatements, transactionStamp } from "../analytics/copy-changes";
 import { Chat } from "../chats/chat.entity";
-import { ChatPlan, loadChats, loadMessages, planChats, planMessages, writeChats } from "../chats/chat.ingest";
+import { ChatPlan, chatStatements, loadChats, loadMessages, planChats, planMessages } from "../chats/chat.ingest";
 import { Message } from "../chats/message.entity";
+import { SqlStatement } from "../db/sql-script";
 import { runStatements } from "../db/statements";
-import { GreetingPlan, loadEnabledRules, planRuleGreetings, writeGreetings } from "../greetings/greeting.ingest";
+import { GreetingPlan, greetingStatements, loadEnabledRules, planRuleGreetings } from "../greetings/greeting.ingest";
 import { GreetingRule } from "../greetings/greeting-rule.entity";
 import { RefGrammar } from "../referrals/ref-grammar";
-import { inboundTimes, loadHistory, planReferrals, ReferralChanges, StoredHistory, writeReferrals } from "../referrals/referral.ingest";
+import { inboundTimes, loadHistory, planReferrals, ReferralChanges, referralStatements, StoredHistory } from "../referrals/referral.ingest";
 import { ChatFacts, Interpretation } from "./envelope";
-import { Delivery, InboxPlan, loadEventStatuses, planInbox, writeInbox } from "./webhook-event.ingest";
+import { Delivery, InboxPlan, inboxStatements, loadEventStatuses, planInbox } from "./webhook-event.ingest";
 import { WebhookEventStatus } from "./webhook-event.entity";
 
 // One batch of webhook deliveries, in one transaction: load what is stored, plan every row to write (pure), write.
-// Each capability brings its own loader, planner and writer (its *.ingest.ts); this only sequences them.
+// Each capability brings its own loader, planner and statements (its *.ingest.ts); this only sequences them.
 
 /** What the batch's plan needs from the database. */
 export interface Loaded {
@@ -82,14 +83,14 @@ export function planBatch(batch: Delivery[], interpretations: Interpretation[], 
 }
 
 /**
- * Writes one statement after another, never issued together: on SQLite a write that fails with SQLITE_FULL or
- * SQLITE_IOERR may roll the transaction back by itself, and the writes queued behind it would each commit on their
- * own (half a batch stored). Referrals before greetings: the order every writer locks them in.
+ * Every statement that writes the plan, in order; the transaction runs them one after another (on SQLite as one
+ * script, see plannedWriteTransaction) and stops at the first that fails. Referrals before greetings: the order
+ * every writer locks them in.
  */
-export async function writeBatch(manager: EntityManager, plan: BatchPlan, revision: number): Promise<void> {
-  await writeInbox(manager, plan.inbox);
-  await writeChats(manager, plan.chats.rows, plan.messages);
-  await writeReferrals(manager, plan.referrals, revision);
-  await reportAffected(manager, plan.analytics, revision);
-  await writeGreetings(manager, plan.greetings);
-}
+export const batchStatements = (connection: DataSource, plan: BatchPlan, revision: number): SqlStatement[] => [
+  ...inboxStatements(connection, plan.inbox),
+  ...chatStatements(connection, plan.chats.rows, plan.messages),
+  ...referralStatements(connection, plan.referrals, revision),
+  ...affectedStatements(connection, plan.analytics, revision),
+  ...greetingStatements(connection, plan.greetings),
+];

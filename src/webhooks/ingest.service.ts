@@ -1,12 +1,12 @@
 import { DataSource, EntityManager } from "typeorm";
-import { BUSY_RETRY_BOUND_MS, retryWhenBusy, writeTransaction } from "../db/busy";
+import { BUSY_RETRY_BOUND_MS, plannedWriteTransaction, PlannedWrites, retryWhenBusy, writeTransaction } from "../db/busy";
 import { bulkInsert } from "../db/bulk-insert";
 import { isPostgres } from "../db/data-source";
 import { classifyDatabaseError } from "../db/faults";
 import { Settled, WriteBatcher } from "../db/write-batcher";
 import { RefGrammar } from "../referrals/ref-grammar";
 import { Interpretation, interpretEvent, parseEnvelope } from "./envelope";
-import { loadBatch, planBatch, writeBatch } from "./ingest-batch";
+import { batchStatements, loadBatch, planBatch } from "./ingest-batch";
 import { Delivery, inboxRow, IngestOutcome } from "./webhook-event.ingest";
 import { WebhookEvent, WebhookEventStatus } from "./webhook-event.entity";
 
@@ -73,7 +73,7 @@ export class IngestService {
       // Should the busy timeout run out while another connection writes, the whole batch runs again, until the bound
       // counted from the oldest delivery's arrival: one that queued behind a busy batch is still answered in time.
       const boundMs = BUSY_RETRY_BOUND_MS - (performance.now() - waitingSince);
-      const outcomes = await retryWhenBusy(() => writeTransaction(this.db, (manager) => this.apply(manager, batch)), undefined, boundMs);
+      const outcomes = await retryWhenBusy(() => plannedWriteTransaction(this.db, (manager) => this.apply(manager, batch)), undefined, boundMs);
       return outcomes.map((value) => ({ ok: true, value }));
     } catch (error) {
       if (classifyDatabaseError(error).fault) return batch.map(() => ({ ok: false, error }));
@@ -90,7 +90,7 @@ export class IngestService {
     }
   }
 
-  private async apply(manager: EntityManager, batch: Delivery[]): Promise<IngestOutcome[]> {
+  private async apply(manager: EntityManager, batch: Delivery[]): Promise<PlannedWrites<IngestOutcome[]>> {
     const interpretations = batch.map((d) => interpretEvent(d.envelope, d.receivedAt, this.options.storeMessageBodies));
     await this.lockKeys(manager, batch, interpretations);
     const loaded = await loadBatch(manager, batch, interpretations);
@@ -99,8 +99,7 @@ export class IngestService {
       storeMessageBodies: this.options.storeMessageBodies,
       now: this.options.clock?.() ?? new Date(),
     });
-    await writeBatch(manager, plan, loaded.revision);
-    return plan.inbox.outcomes;
+    return { statements: batchStatements(manager.connection, plan, loaded.revision), result: plan.inbox.outcomes };
   }
 
   /**

@@ -1,5 +1,6 @@
-import { EntityManager } from "typeorm";
-import { bulkInsert, parameterList } from "../db/bulk-insert";
+import { DataSource, EntityManager } from "typeorm";
+import { insertStatements, parameterList } from "../db/bulk-insert";
+import { SqlStatement, statement } from "../db/sql-script";
 import { Envelope, Interpretation, storableBody } from "./envelope";
 import { WebhookEvent, WebhookEventStatus } from "./webhook-event.entity";
 
@@ -85,10 +86,11 @@ export function inboxRow(delivery: Delivery, interpretation: Pick<Interpretation
   });
 }
 
-export async function writeInbox(manager: EntityManager, plan: InboxPlan): Promise<void> {
-  const list = (ids: string[]) => parameterList(manager.connection, ids.length);
-  if (plan.replayed.length > 0)
-    await manager.query(`DELETE FROM webhook_event WHERE status = '${WebhookEventStatus.FAILED}' AND id IN (${list(plan.replayed)})`, plan.replayed);
-  await bulkInsert(manager, WebhookEvent, plan.rows);
-  for (const [count, ids] of plan.repeats) await manager.query(`UPDATE webhook_event SET duplicates = duplicates + ${count} WHERE id IN (${list(ids)})`, ids);
+export function inboxStatements(connection: DataSource, plan: InboxPlan): SqlStatement[] {
+  const list = (ids: string[]) => parameterList(connection, ids.length);
+  return [
+    ...(plan.replayed.length > 0 ? [statement(`DELETE FROM webhook_event WHERE status = '${WebhookEventStatus.FAILED}' AND id IN (${list(plan.replayed)})`, plan.replayed)] : []),
+    ...insertStatements(connection, WebhookEvent, plan.rows),
+    ...[...plan.repeats].map(([count, ids]) => statement(`UPDATE webhook_event SET duplicates = duplicates + ${count} WHERE id IN (${list(ids)})`, ids)),
+  ];
 }
