@@ -1,7 +1,8 @@
 import { DataSource, EntityManager } from "typeorm";
 import { parameterMarker } from "../db/bulk-insert";
 import { runInOrder, SqlStatement, statement } from "../db/sql-script";
-import { revisionSql, writeRevision } from "../db/revision";
+import { revisionSql } from "../db/revision";
+import { Read } from "../db/rows";
 import { GreetingStatus } from "../greetings/greeting.entity";
 
 // The one owner of what changed for the analytics copy (ReferralIndex). The copy holds, for each referral, its own
@@ -23,7 +24,7 @@ export interface AffectedReferrals {
 }
 
 /** The stamp one write transaction puts on every referral it changes, read inside it. */
-export const transactionStamp = (manager: EntityManager): Promise<number> => writeRevision(manager);
+export const transactionStamp = (connection: DataSource): Read<number> => ({ sql: `SELECT ${revisionSql(connection)}`, decode: Number });
 
 /** The stamp as SQL, for a transaction that stamps in one statement. */
 export const stampSql = (manager: EntityManager): string => revisionSql(manager.connection);

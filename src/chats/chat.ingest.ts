@@ -1,7 +1,7 @@
-import { DataSource, EntityManager } from "typeorm";
+import { DataSource } from "typeorm";
 import { insertStatements, overwriteOnConflict } from "../db/bulk-insert";
 import { SqlStatement } from "../db/sql-script";
-import { rowsById } from "../db/rows";
+import { Bindings, rowsById } from "../db/rows";
 import { ChatFacts, MessageFacts } from "../webhooks/envelope";
 import { mergeChat } from "./chat-state";
 import { Chat } from "./chat.entity";
@@ -10,8 +10,8 @@ import { Message } from "./message.entity";
 
 // Chats' part of ingesting a batch of webhooks: the chat and message rows its facts fold into.
 
-export const loadChats = (manager: EntityManager, ids: string[]) => rowsById(manager, Chat, ids);
-export const loadMessages = (manager: EntityManager, ids: string[]) => rowsById(manager, Message, ids);
+export const storedChats = (connection: DataSource, bindings: Bindings, ids: string[]) => rowsById(connection, bindings, Chat, ids);
+export const storedMessages = (connection: DataSource, bindings: Bindings, ids: string[]) => rowsById(connection, bindings, Message, ids);
 
 export interface ChatPlan {
   /** The touched chats as the batch leaves them, each written whole. */

@@ -1,4 +1,4 @@
-import { DataSource, EntityManager } from "typeorm";
+import { DataSource } from "typeorm";
 import { isPostgres } from "./data-source";
 
 // Every write to a referral row stamps `revision` with its transaction's revisionSql(), so a reader can catch up on
@@ -12,10 +12,8 @@ import { isPostgres } from "./data-source";
 /** The SQL value a write stamps on the referral rows it writes: inside its transaction, or as one statement. */
 export const revisionSql = (connection: DataSource) => (isPostgres(connection) ? "txid_current()" : "(SELECT COALESCE(MAX(revision), 0) + 1 FROM referral)");
 
-const single = async (runner: DataSource | EntityManager, sql: string) => Number((await runner.query(`SELECT ${sql} AS revision`))[0].revision);
-
-/** The stamp for this transaction's referral writes. */
-export const writeRevision = (manager: EntityManager) => single(manager, revisionSql(manager.connection));
-
 /** Every change stamped below this has committed: read now, it is where the next catch-up starts. */
-export const revisionWatermark = (db: DataSource) => single(db, isPostgres(db) ? "txid_snapshot_xmin(txid_current_snapshot())" : revisionSql(db));
+export async function revisionWatermark(db: DataSource): Promise<number> {
+  const [row] = await db.query(`SELECT ${isPostgres(db) ? "txid_snapshot_xmin(txid_current_snapshot())" : revisionSql(db)} AS revision`);
+  return Number(row.revision);
+}

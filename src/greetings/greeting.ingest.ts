@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { DataSource, EntityManager } from "typeorm";
+import { DataSource } from "typeorm";
 import { Chat } from "../chats/chat.entity";
 import { maySend } from "../chats/messaging-window";
 import { typedValues } from "../db/bulk-insert";
 import { SqlStatement, statement } from "../db/sql-script";
-import { selectRows } from "../db/rows";
+import { entityRows, Read } from "../db/rows";
 import { RefGrammar } from "../referrals/ref-grammar";
 import { Referral } from "../referrals/referral.entity";
 import { GreetingStatus } from "./greeting.entity";
@@ -33,7 +33,7 @@ export interface GreetingPlan {
   settle: string[];
 }
 
-export const loadEnabledRules = (manager: EntityManager): Promise<GreetingRule[]> => selectRows(manager, GreetingRule, "enabled = TRUE");
+export const enabledRules = (connection: DataSource): Read<GreetingRule[]> => entityRows(connection, GreetingRule, "enabled = TRUE");
 
 /**
  * The automated greetings a batch calls for, so one due is queued in the webhook's own transaction and never lost

@@ -1,16 +1,16 @@
 import { DataSource, EntityManager } from "typeorm";
 import { AffectedReferrals, affectedStatements, transactionStamp } from "../analytics/copy-changes";
 import { Chat } from "../chats/chat.entity";
-import { ChatPlan, chatStatements, loadChats, loadMessages, planChats, planMessages } from "../chats/chat.ingest";
+import { ChatPlan, chatStatements, planChats, planMessages, storedChats, storedMessages } from "../chats/chat.ingest";
 import { Message } from "../chats/message.entity";
 import { SqlStatement } from "../db/sql-script";
-import { runStatements } from "../db/statements";
-import { GreetingPlan, greetingStatements, loadEnabledRules, planRuleGreetings } from "../greetings/greeting.ingest";
+import { readTogether } from "../db/rows";
+import { enabledRules, GreetingPlan, greetingStatements, planRuleGreetings } from "../greetings/greeting.ingest";
 import { GreetingRule } from "../greetings/greeting-rule.entity";
 import { RefGrammar } from "../referrals/ref-grammar";
 import { inboundTimes, loadHistory, planReferrals, ReferralChanges, referralStatements, StoredHistory } from "../referrals/referral.ingest";
 import { ChatFacts, Interpretation } from "./envelope";
-import { Delivery, InboxPlan, inboxStatements, loadEventStatuses, planInbox } from "./webhook-event.ingest";
+import { Delivery, eventStatuses, InboxPlan, inboxStatements, planInbox } from "./webhook-event.ingest";
 import { WebhookEventStatus } from "./webhook-event.entity";
 
 // One batch of webhook deliveries, in one transaction: load what is stored, plan every row to write (pure), write.
@@ -46,18 +46,18 @@ export interface PlanOptions {
 const chatFactsOf = (interpretations: Interpretation[]): ChatFacts[] => interpretations.flatMap((i) => (i.chat ? [i.chat] : []));
 
 /**
- * Reads go out together (on SQLite; see runStatements): every await is a trip through the event loop, which is busy
- * with incoming requests, and the database would sit idle waiting for each one. Only the referral history waits
- * for the stored chats, which tell which chats need it; most batches need none.
+ * One statement reads what every batch needs (readTogether). Only the referral history waits for the stored chats,
+ * which tell which chats need it; most batches need none.
  */
 export async function loadBatch(manager: EntityManager, batch: Delivery[], interpretations: Interpretation[]): Promise<Loaded> {
   const facts = chatFactsOf(interpretations);
-  const [revision, rules, events, chats, messages] = await runStatements(manager, [
-    () => transactionStamp(manager),
-    () => loadEnabledRules(manager),
-    () => loadEventStatuses(manager, batch.map((d) => d.envelope.id)),
-    () => loadChats(manager, facts.map((fact) => fact.id)),
-    () => loadMessages(manager, interpretations.flatMap((i) => (i.message ? [i.message.id] : []))),
+  const connection = manager.connection;
+  const [revision, rules, events, chats, messages] = await readTogether(manager, (bindings) => [
+    transactionStamp(connection),
+    enabledRules(connection),
+    eventStatuses(connection, bindings, batch.map((d) => d.envelope.id)),
+    storedChats(connection, bindings, facts.map((fact) => fact.id)),
+    storedMessages(connection, bindings, interpretations.flatMap((i) => (i.message ? [i.message.id] : []))),
   ] as const);
   const history = await loadHistory(manager, facts, chats);
   return { events, chats, messages, history, rules, revision };

@@ -1,5 +1,6 @@
-import { DataSource, EntityManager } from "typeorm";
+import { DataSource } from "typeorm";
 import { insertStatements, parameterList } from "../db/bulk-insert";
+import { aggregatedRows, Bindings, jsonRows, Read } from "../db/rows";
 import { SqlStatement, statement } from "../db/sql-script";
 import { Envelope, Interpretation, storableBody } from "./envelope";
 import { WebhookEvent, WebhookEventStatus } from "./webhook-event.entity";
@@ -34,14 +35,10 @@ export interface InboxPlan {
 }
 
 /** The statuses of the stored events among these ids. */
-export async function loadEventStatuses(manager: EntityManager, ids: string[]): Promise<Map<string, WebhookEventStatus>> {
-  const unique = [...new Set(ids)];
-  const rows: { id: string; status: WebhookEventStatus }[] = await manager.query(
-    `SELECT id, status FROM webhook_event WHERE id IN (${parameterList(manager.connection, unique.length)})`,
-    unique,
-  );
-  return new Map(rows.map((row) => [row.id, row.status]));
-}
+export const eventStatuses = (connection: DataSource, bindings: Bindings, ids: string[]): Read<Map<string, WebhookEventStatus>> => ({
+  sql: aggregatedRows(connection, ["id", "status"], `FROM webhook_event WHERE ${bindings.in("id", ids)}`),
+  decode: (value) => new Map(jsonRows(value) as [string, WebhookEventStatus][]),
+});
 
 /**
  * Each delivery is new (stored, and applied), a repeat of a stored event (counted), or a repeat of an earlier one in
