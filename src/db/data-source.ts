@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import sqlite3 from "sqlite3";
-import { DataSource, DataSourceOptions, Logger } from "typeorm";
+import { DataSource, DataSourceOptions, EntityManager, Logger } from "typeorm";
 import { migrations } from "./migrations";
 import { PostgresClient } from "./postgres-client";
 import { DatabaseTimeouts, postgresTimeoutOptions, sqliteBusyTimeoutMs } from "./timeouts";
@@ -40,9 +40,9 @@ export async function openDatabase(databaseUrl: string, settings: DataSourceSett
   if (options.type === "sqlite" && options.database !== ":memory:") mkdirSync(dirname(options.database), { recursive: true });
   if (options.type === "postgres" && settings.timeouts) {
     await (await openDatabase(databaseUrl, { ...settings, timeouts: undefined })).destroy();
-    return new DataSource(options).initialize();
+    return new StoreDataSource(options).initialize();
   }
-  const dataSource = await new DataSource(options).initialize();
+  const dataSource = await new StoreDataSource(options).initialize();
   try {
     if (options.type === "sqlite") await dataSource.query("PRAGMA synchronous = FULL");
     await runMigrations(dataSource);
@@ -73,6 +73,41 @@ async function runMigrations(dataSource: DataSource): Promise<void> {
 
 export const isPostgres = (dataSource: DataSource) => dataSource.options.type === "postgres";
 
+/** Beyond this many, a statement is prepared for one run only: only a few fixed statements are worth keeping. */
+const MAX_PREPARED = 16;
+
+/**
+ * The DataSource refgraph opens. On SQLite it can keep statements prepared for the reads every ingest batch makes
+ * (preparedQuery): node-sqlite3 prepares a statement in a trip of its own through its thread pool and the event loop,
+ * which incoming requests keep busy. They are finalized when it is destroyed, as SQLite will not close a connection
+ * with statements still prepared.
+ */
+export class StoreDataSource extends DataSource {
+  private readonly prepared = new Map<string, sqlite3.Statement>();
+
+  /** The rows of a read whose SQL is fixed (only its parameters change), through a statement kept prepared. */
+  async preparedQuery(manager: EntityManager, sql: string, parameters: unknown[]): Promise<Record<string, unknown>[]> {
+    if (isPostgres(this) || (!this.prepared.has(sql) && this.prepared.size >= MAX_PREPARED)) return manager.query(sql, parameters);
+    let statement = this.prepared.get(sql);
+    if (!statement) {
+      const connection: sqlite3.Database = await manager.queryRunner!.connect();
+      statement = await new Promise<sqlite3.Statement>((resolve, reject) => {
+        const prepared = connection.prepare(sql, (error: Error | null) => (error ? reject(error) : resolve(prepared)));
+      });
+      this.prepared.set(sql, statement);
+    }
+    const prepared = statement;
+    return new Promise((resolve, reject) => prepared.all(parameters, (error: Error | null, rows: Record<string, unknown>[]) => (error ? reject(error) : resolve(rows))));
+  }
+
+  override async destroy(): Promise<void> {
+    const statements = [...this.prepared.values()];
+    this.prepared.clear();
+    await Promise.all(statements.map((statement) => new Promise<void>((resolve) => statement.finalize(() => resolve()))));
+    return super.destroy();
+  }
+}
+
 /**
  * The writer takes every write, batched (see WriteBatcher); on SQLite a second connection serves reads, so queries
  * never see a batch before it commits and never wait behind one. PostgreSQL's pool does both.
@@ -86,7 +121,7 @@ export interface Store {
 export async function openStore(databaseUrl: string, settings: DataSourceSettings): Promise<Store> {
   const writer = await openDatabase(databaseUrl, settings);
   const file = writer.options.type === "sqlite" && writer.options.database !== ":memory:" ? writer.options.database : null;
-  const reader = file ? await new DataSource(dataSourceOptions(databaseUrl, settings)).initialize() : writer;
+  const reader = file ? await new StoreDataSource(dataSourceOptions(databaseUrl, settings)).initialize() : writer;
   const stopCheckpoints = file ? await checkpointInBackground(file, writer) : async () => undefined;
   return {
     writer,

@@ -1,5 +1,5 @@
 import { DataSource, EntityManager, EntityTarget, ObjectLiteral } from "typeorm";
-import { isPostgres } from "./data-source";
+import { isPostgres, StoreDataSource } from "./data-source";
 
 // Reads of one transaction that go to the database as one statement (readTogether): each is a scalar subquery, its
 // rows aggregated into one JSON value, decoded here. Every statement sent through node-sqlite3 costs a trip through
@@ -20,7 +20,9 @@ export class Bindings {
   /** `column IN (…)` over these values; FALSE for none, which `IN ()` cannot say on PostgreSQL. */
   in = (column: string, values: Iterable<unknown>): string => {
     const unique = [...new Set(values)];
-    return unique.length === 0 ? "FALSE" : `${column} IN (${unique.map(this.bind).join(", ")})`;
+    if (unique.length === 0) return "FALSE";
+    // On SQLite the list is one JSON parameter, so the SQL stays the same whatever its length (preparedQuery).
+    return isPostgres(this.connection) ? `${column} IN (${unique.map(this.bind).join(", ")})` : `${column} IN (SELECT value FROM json_each(${this.bind(JSON.stringify(unique))}))`;
   };
 }
 
@@ -37,7 +39,9 @@ export interface Read<T> {
 export async function readTogether<T extends readonly unknown[]>(manager: EntityManager, build: (bindings: Bindings) => { [K in keyof T]: Read<T[K]> }): Promise<T> {
   const bindings = new Bindings(manager.connection);
   const reads = build(bindings);
-  const [row]: Record<string, unknown>[] = await manager.query(`SELECT ${reads.map((read, i) => `(${read.sql}) AS read${i}`).join(", ")}`, bindings.values);
+  const sql = `SELECT ${reads.map((read, i) => `(${read.sql}) AS read${i}`).join(", ")}`;
+  const connection = manager.connection;
+  const [row] = connection instanceof StoreDataSource ? await connection.preparedQuery(manager, sql, bindings.values) : await manager.query(sql, bindings.values);
   return reads.map((read, i) => read.decode(row[`read${i}`])) as unknown as T;
 }
 
