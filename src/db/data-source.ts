@@ -90,7 +90,8 @@ export class StoreDataSource extends DataSource {
     if (isPostgres(this) || (!this.prepared.has(sql) && this.prepared.size >= MAX_PREPARED)) return manager.query(sql, parameters);
     let statement = this.prepared.get(sql);
     if (!statement) {
-      const connection: sqlite3.Database = await manager.queryRunner!.connect();
+      // A SQLite DataSource is one connection, whichever query runner reaches it.
+      const connection: sqlite3.Database = await (manager.queryRunner ?? this.createQueryRunner()).connect();
       statement = await new Promise<sqlite3.Statement>((resolve, reject) => {
         const prepared = connection.prepare(sql, (error: Error | null) => (error ? reject(error) : resolve(prepared)));
       });
