@@ -83,28 +83,36 @@ const MAX_PREPARED = 16;
  * with statements still prepared.
  */
 export class StoreDataSource extends DataSource {
-  private readonly prepared = new Map<string, sqlite3.Statement>();
+  /** Kept as the promise of its preparation, so that two reads of new SQL at once prepare it once. */
+  private readonly prepared = new Map<string, Promise<sqlite3.Statement>>();
 
   /** The rows of a read whose SQL is fixed (only its parameters change), through a statement kept prepared. */
   async preparedQuery(manager: EntityManager, sql: string, parameters: unknown[]): Promise<Record<string, unknown>[]> {
     if (isPostgres(this) || (!this.prepared.has(sql) && this.prepared.size >= MAX_PREPARED)) return manager.query(sql, parameters);
-    let statement = this.prepared.get(sql);
-    if (!statement) {
-      // A SQLite DataSource is one connection, whichever query runner reaches it.
-      const connection: sqlite3.Database = await (manager.queryRunner ?? this.createQueryRunner()).connect();
-      statement = await new Promise<sqlite3.Statement>((resolve, reject) => {
-        const prepared = connection.prepare(sql, (error: Error | null) => (error ? reject(error) : resolve(prepared)));
-      });
-      this.prepared.set(sql, statement);
+    let preparing = this.prepared.get(sql);
+    if (!preparing) {
+      preparing = this.prepare(manager, sql);
+      this.prepared.set(sql, preparing);
+      // SQL that fails to prepare is not kept.
+      preparing.catch(() => this.prepared.delete(sql));
     }
-    const prepared = statement;
-    return new Promise((resolve, reject) => prepared.all(parameters, (error: Error | null, rows: Record<string, unknown>[]) => (error ? reject(error) : resolve(rows))));
+    const statement = await preparing;
+    return new Promise((resolve, reject) => statement.all(parameters, (error: Error | null, rows: Record<string, unknown>[]) => (error ? reject(error) : resolve(rows))));
+  }
+
+  private async prepare(manager: EntityManager, sql: string): Promise<sqlite3.Statement> {
+    // A SQLite DataSource is one connection, whichever query runner reaches it.
+    const connection: sqlite3.Database = await (manager.queryRunner ?? this.createQueryRunner()).connect();
+    return new Promise((resolve, reject) => {
+      const statement = connection.prepare(sql, (error: Error | null) => (error ? reject(error) : resolve(statement)));
+    });
   }
 
   override async destroy(): Promise<void> {
-    const statements = [...this.prepared.values()];
+    const preparations = [...this.prepared.values()];
     this.prepared.clear();
-    await Promise.all(statements.map((statement) => new Promise<void>((resolve) => statement.finalize(() => resolve()))));
+    for (const result of await Promise.allSettled(preparations))
+      if (result.status === "fulfilled") await new Promise<void>((resolve) => result.value.finalize(() => resolve()));
     return super.destroy();
   }
 }

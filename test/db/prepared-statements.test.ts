@@ -29,6 +29,10 @@ test("kept statements answer each run with its own parameters, follow schema cha
     for (let i = 0; i < 40; i++) expect(await writer.preparedQuery(manager, `SELECT ${i} AS n, v FROM kv WHERE k = ?`, ["b"])).toEqual([{ n: i, v: "2" }]);
     await expect(writer.preparedQuery(manager, "SELECT nonsense FROM kv", [])).rejects.toThrow(/no such column/);
 
+    // Two reads of new SQL at once: each gets its rows, and the statement they share is finalized with the rest.
+    const twice = () => writer.preparedQuery(manager, "SELECT v FROM kv WHERE k = ? AND 1", ["a"]);
+    expect(await Promise.all([twice(), twice()])).toEqual([[{ v: "1" }], [{ v: "1" }]]);
+
     // SQLite refuses to close a connection whose statements are still prepared: this would reject.
     await store.close();
   } finally {
