@@ -1,4 +1,5 @@
 import { DataSource, EntityManager, EntityTarget, ObjectLiteral } from "typeorm";
+import { parameterMarker } from "./bulk-insert";
 import { isPostgres, StoreDataSource } from "./data-source";
 
 // Reads of one transaction that go to the database as one statement (readTogether): each is a scalar subquery, its
@@ -12,10 +13,7 @@ export class Bindings {
 
   constructor(private readonly connection: DataSource) {}
 
-  bind = (value: unknown): string => {
-    this.values.push(value);
-    return isPostgres(this.connection) ? `$${this.values.length}` : "?";
-  };
+  bind = (value: unknown): string => parameterMarker(this.connection)(this.values.push(value));
 
   /** `column IN (…)` over these values; FALSE for none, which `IN ()` cannot say on PostgreSQL. */
   in = (column: string, values: Iterable<unknown>): string => {
