@@ -23,7 +23,7 @@ export interface AffectedReferrals {
   ofGreetingMessages?: string[];
 }
 
-/** The stamp one write transaction puts on every referral it changes, read inside it. */
+/** The stamp one write transaction puts on every referral it changes, read with its other reads. */
 export const transactionStamp = (connection: DataSource): Read<number> => ({ sql: `SELECT ${revisionSql(connection)}`, decode: Number });
 
 /** The stamp as SQL, for a transaction that stamps in one statement. */

@@ -1,6 +1,7 @@
 import sqlite3 from "sqlite3";
 import { DataSource, EntityManager } from "typeorm";
 import { isPostgres } from "./data-source";
+import { Read } from "./rows";
 import { runInOrder, SqlStatement, sqliteScript, statement } from "./sql-script";
 import { recordWrite } from "./write-health";
 
@@ -42,11 +43,24 @@ export function mayRetryBusy(tried: { attempt: number; attempts: number; elapsed
 /** The transaction each SQLite connection runs or will run last: the next one starts after it settles. */
 const lastTransaction = new WeakMap<DataSource, Promise<unknown>>();
 
-/** What a planned write transaction's work returns: the statements to write, and its own result. */
-export interface PlannedWrites<T> {
+/** What a write transaction's work returns: the statements to write, and its own result. */
+interface Writes<T> {
   statements: SqlStatement[];
   result: T;
 }
+
+/** What a planned write transaction's work returns: also the database's version its first read saw (databaseVersion). */
+export interface PlannedWrites<T> extends Writes<T> {
+  readAt: number;
+}
+
+/**
+ * The read a planned write transaction's work sends first, in the same statement as its other first reads. On
+ * SQLite the work reads before the transaction begins, and PRAGMA data_version changes whenever another connection
+ * commits; the script checks it again once it holds the write lock. On PostgreSQL the work reads inside the transaction.
+ */
+export const databaseVersion = (connection: DataSource): Read<number> =>
+  isPostgres(connection) ? { sql: "SELECT NULL", decode: () => 0 } : { sql: "SELECT data_version FROM pragma_data_version", decode: Number };
 
 /**
  * A write transaction. On SQLite it begins IMMEDIATE: it takes the write lock before it reads, waiting (the busy
@@ -56,14 +70,19 @@ export interface PlannedWrites<T> {
  * Each one's outcome is recorded for /readyz (write-health.ts).
  */
 export function writeTransaction<T>(db: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
-  return plannedWriteTransaction(db, async (manager) => ({ statements: [], result: await work(manager) }));
+  if (isPostgres(db)) return recordWrite(db, () => db.transaction(work));
+  return oneAtATime(db, () => immediateTransaction(db, async (manager) => ({ statements: [], result: await work(manager) })));
 }
 
 /**
- * A write transaction whose work reads what it needs, then returns the statements that write its plan. On SQLite
- * they go to the database with the COMMIT as one script (sqliteScript): every call to node-sqlite3 is a trip through
- * its thread pool and back through the event loop, which incoming requests keep busy. The script stops at the first
- * statement that fails, before the COMMIT, and the transaction is rolled back. On PostgreSQL they run one by one.
+ * A write transaction whose work reads what it needs, then returns the statements that write its plan. Every call to
+ * node-sqlite3 is a trip through its thread pool and back through the event loop, which incoming requests keep busy,
+ * so on SQLite a batch makes two: the work reads before the transaction begins, and its statements go to the
+ * database between BEGIN IMMEDIATE and COMMIT as one script (sqliteScript). Holding the write lock, the script
+ * first checks that no other connection committed since the work read (this connection's own transactions run one
+ * at a time); should one have, the work runs again in a transaction that begins before it reads. The script stops
+ * at the first statement that fails, before the COMMIT, and the transaction is rolled back. On PostgreSQL the work
+ * runs inside the transaction and its statements one by one.
  */
 export function plannedWriteTransaction<T>(db: DataSource, work: (manager: EntityManager) => Promise<PlannedWrites<T>>): Promise<T> {
   if (isPostgres(db))
@@ -74,27 +93,56 @@ export function plannedWriteTransaction<T>(db: DataSource, work: (manager: Entit
         return result;
       }),
     );
+  return oneAtATime(db, () => readThenWrite(db, work));
+}
+
+function oneAtATime<T>(db: DataSource, transaction: () => Promise<T>): Promise<T> {
   const previous = lastTransaction.get(db) ?? Promise.resolve();
-  const next = previous.catch(() => undefined).then(() => recordWrite(db, () => immediateTransaction(db, work)));
+  const next = previous.catch(() => undefined).then(() => recordWrite(db, transaction));
   lastTransaction.set(db, next);
   return next;
 }
 
-async function immediateTransaction<T>(db: DataSource, work: (manager: EntityManager) => Promise<PlannedWrites<T>>): Promise<T> {
+const UNCHANGED_SINCE_READ = "database_unchanged_since_read";
+
+/** Statements that fail, with the constraint UNCHANGED_SINCE_READ, when another connection committed since `readAt`. */
+const unchangedSince = (readAt: number): SqlStatement[] => [
+  statement(`CREATE TEMP TABLE IF NOT EXISTS read_check (id INTEGER PRIMARY KEY, unchanged INTEGER NOT NULL CONSTRAINT ${UNCHANGED_SINCE_READ} CHECK (unchanged))`),
+  statement("INSERT OR REPLACE INTO temp.read_check VALUES (1, (SELECT data_version FROM pragma_data_version) = ?)", [readAt]),
+];
+
+async function readThenWrite<T>(db: DataSource, work: (manager: EntityManager) => Promise<PlannedWrites<T>>): Promise<T> {
   const runner = db.createQueryRunner();
   const connection: sqlite3.Database = await runner.connect();
-  const exec = (sql: string) => new Promise<void>((resolve, reject) => connection.exec(sql, (error) => (error ? reject(error) : resolve())));
   try {
-    await exec("BEGIN IMMEDIATE");
+    const { readAt, statements, result } = await work(runner.manager);
+    await exec(connection, sqliteScript([statement("BEGIN IMMEDIATE"), ...unchangedSince(readAt), ...statements, statement("COMMIT")]));
+    return result;
+  } catch (error) {
+    await exec(connection, "ROLLBACK").catch(() => undefined);
+    if (!String((error as Error).message).includes(UNCHANGED_SINCE_READ)) throw error;
+  } finally {
+    await runner.release();
+  }
+  return immediateTransaction(db, work);
+}
+
+async function immediateTransaction<T>(db: DataSource, work: (manager: EntityManager) => Promise<Writes<T>>): Promise<T> {
+  const runner = db.createQueryRunner();
+  const connection: sqlite3.Database = await runner.connect();
+  try {
+    await exec(connection, "BEGIN IMMEDIATE");
     try {
       const { statements, result } = await work(runner.manager);
-      await exec(sqliteScript([...statements, statement("COMMIT")]));
+      await exec(connection, sqliteScript([...statements, statement("COMMIT")]));
       return result;
     } catch (error) {
-      await exec("ROLLBACK").catch(() => undefined);
+      await exec(connection, "ROLLBACK").catch(() => undefined);
       throw error;
     }
   } finally {
     await runner.release();
   }
 }
+
+const exec = (connection: sqlite3.Database, sql: string) => new Promise<void>((resolve, reject) => connection.exec(sql, (error) => (error ? reject(error) : resolve())));

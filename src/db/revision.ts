@@ -4,8 +4,9 @@ import { isPostgres } from "./data-source";
 // Every write to a referral row stamps `revision` with its transaction's revisionSql(), so a reader can catch up on
 // every change, whoever made it (another instance, the CLI), by reading the rows stamped at or after the watermark
 // it took before its previous read:
-// - SQLite has one writer at a time, so one more than the greatest stamp, taken inside the write transaction, grows
-//   in commit order; the reader's watermark is the same number.
+// - SQLite has one writer at a time, so one more than the greatest stamp, read by the write transaction (before its
+//   write lock only if nothing commits in between, see plannedWriteTransaction), grows in commit order; the reader's
+//   watermark is the same number.
 // - PostgreSQL stamps the transaction id; every transaction below the oldest one still running has committed or
 //   rolled back, so that oldest id is the watermark.
 

@@ -3,6 +3,7 @@ import { AffectedReferrals, affectedStatements, transactionStamp } from "../anal
 import { Chat } from "../chats/chat.entity";
 import { ChatPlan, chatStatements, planChats, planMessages, storedChats, storedMessages } from "../chats/chat.ingest";
 import { Message } from "../chats/message.entity";
+import { databaseVersion } from "../db/busy";
 import { SqlStatement } from "../db/sql-script";
 import { readTogether } from "../db/rows";
 import { enabledRules, GreetingPlan, greetingStatements, planRuleGreetings } from "../greetings/greeting.ingest";
@@ -25,6 +26,8 @@ export interface Loaded {
   rules: GreetingRule[];
   /** The transaction's stamp for the referrals it changes (copy-changes.ts). */
   revision: number;
+  /** The database's version these reads saw (databaseVersion). */
+  readAt: number;
 }
 
 export interface BatchPlan {
@@ -52,7 +55,8 @@ const chatFactsOf = (interpretations: Interpretation[]): ChatFacts[] => interpre
 export async function loadBatch(manager: EntityManager, batch: Delivery[], interpretations: Interpretation[]): Promise<Loaded> {
   const facts = chatFactsOf(interpretations);
   const connection = manager.connection;
-  const [revision, rules, events, chats, messages] = await readTogether(manager, (bindings) => [
+  const [readAt, revision, rules, events, chats, messages] = await readTogether(manager, (bindings) => [
+    databaseVersion(connection),
     transactionStamp(connection),
     enabledRules(connection),
     eventStatuses(connection, bindings, batch.map((d) => d.envelope.id)),
@@ -60,7 +64,7 @@ export async function loadBatch(manager: EntityManager, batch: Delivery[], inter
     storedMessages(connection, bindings, interpretations.flatMap((i) => (i.message ? [i.message.id] : []))),
   ] as const);
   const history = await loadHistory(manager, facts, chats);
-  return { events, chats, messages, history, rules, revision };
+  return { events, chats, messages, history, rules, revision, readAt };
 }
 
 /** Every row the batch writes, and each delivery's answer; reads nothing. */

@@ -99,7 +99,7 @@ export class IngestService {
       storeMessageBodies: this.options.storeMessageBodies,
       now: this.options.clock?.() ?? new Date(),
     });
-    return { statements: batchStatements(manager.connection, plan, loaded.revision), result: plan.inbox.outcomes };
+    return { readAt: loaded.readAt, statements: batchStatements(manager.connection, plan, loaded.revision), result: plan.inbox.outcomes };
   }
 
   /**

@@ -31,6 +31,7 @@ function loaded(overrides: Partial<Loaded> = {}): Loaded {
     history: { referrals: new Map(), replies: new Map(), chats: overrides.chats ?? new Map() },
     rules: [],
     revision: 7,
+    readAt: 1,
     ...overrides,
   };
 }
