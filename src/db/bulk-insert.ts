@@ -19,9 +19,12 @@ export const parameterList = (connection: DataSource, count: number): string =>
 export function typedValues(connection: DataSource, types: string[], rows: unknown[][]): { sql: string; parameters: unknown[] } {
   const marker = parameterMarker(connection);
   const parameters: unknown[] = [];
-  const tuples = rows.map((row) => `(${row.map((value, i) => `CAST(${marker(parameters.push(value))} AS ${types[i]})`).join(", ")})`);
-  return { sql: `VALUES ${tuples.join(", ")}`, parameters };
+  return { sql: valuesList(types, rows, (value) => marker(parameters.push(value))), parameters };
 }
+
+/** typedValues' SQL, each parameter bound by `bind`, which returns its marker. */
+export const valuesList = (types: string[], rows: unknown[][], bind: (value: unknown) => string): string =>
+  `VALUES ${rows.map((row) => `(${row.map((value, i) => `CAST(${bind(value)} AS ${types[i]})`).join(", ")})`).join(", ")}`;
 
 /**
  * Nulls, booleans and finite numbers written into the SQL rather than bound: binding is done value by value on the

@@ -1,5 +1,5 @@
 import { DataSource, EntityManager, EntityTarget, ObjectLiteral } from "typeorm";
-import { parameterMarker } from "./bulk-insert";
+import { parameterMarker, valuesList } from "./bulk-insert";
 import { isPostgres, StoreDataSource } from "./data-source";
 
 // Reads of one transaction that go to the database as one statement (readTogether): each is a scalar subquery, its
@@ -14,6 +14,9 @@ export class Bindings {
   constructor(private readonly connection: DataSource) {}
 
   bind = (value: unknown): string => parameterMarker(this.connection)(this.values.push(value));
+
+  /** A VALUES list of these rows, each column cast to its type in `types` (see typedValues). */
+  valuesList = (types: string[], rows: unknown[][]): string => valuesList(types, rows, this.bind);
 
   /** `column IN (…)` over these values; FALSE for none, which `IN ()` cannot say on PostgreSQL. */
   in = (column: string, values: Iterable<unknown>): string => {

@@ -3,7 +3,7 @@ import { Chat } from "../chats/chat.entity";
 import { insertStatements, typedValues } from "../db/bulk-insert";
 import { SqlStatement, statement } from "../db/sql-script";
 import { epochMillis } from "../db/columns";
-import { runStatements } from "../db/statements";
+import { aggregatedRows, Bindings, jsonRows, Read, readTogether } from "../db/rows";
 import { ChatFacts, IncomingReferral } from "../webhooks/envelope";
 import { fillReferral, REFERRAL_DETAILS, referralKey, ReferralPoint } from "./referral-order";
 import { Referral } from "./referral.entity";
@@ -34,33 +34,25 @@ export interface ReferralChanges {
 
 // Every column but the parsed parts, which only a new referral's row needs: hydrated by hand, as TypeORM's
 // entity hydration costs more than the query on this path.
-async function readReferrals(manager: EntityManager, since: Map<string, number>): Promise<Referral[]> {
-  const values = typedValues(manager.connection, ["text", "bigint"], [...since]);
-  const rows: Record<string, string | number | boolean | null>[] = await manager.query(
-    `SELECT r.id, r.event_id, r.chat_id, r.ref, r.source, r.type, r.received_at, r.ad_id, r.ads_context, r.first_reply_at,
-       r.last_touch_reply_at, r.is_first_touch, r.is_new_chat
-     FROM referral r JOIN (${values.sql}) AS v ON r.chat_id = v.column1
-     WHERE r.first_reply_at IS NULL OR r.first_reply_at >= v.column2`,
-    values.parameters,
-  );
-  const at = epochMillis.from as (value: unknown) => Date | null;
-  return rows.map((row) =>
-    Object.assign(new Referral(), {
-      id: Number(row.id),
-      eventId: row.event_id,
-      chatId: row.chat_id,
-      ref: row.ref,
-      source: row.source,
-      type: row.type,
-      receivedAt: at(row.received_at),
-      adId: row.ad_id,
-      adsContext: row.ads_context,
-      firstReplyAt: at(row.first_reply_at),
-      lastTouchReplyAt: at(row.last_touch_reply_at),
-      isFirstTouch: Boolean(row.is_first_touch),
-      isNewChat: Boolean(row.is_new_chat),
-    }),
-  );
+const HISTORY_COLUMNS = ["id", "event_id", "chat_id", "ref", "source", "type", "received_at", "ad_id", "ads_context", "first_reply_at", "last_touch_reply_at", "is_first_touch", "is_new_chat"] as const;
+
+function historyReferral(values: unknown[]): Referral {
+  const row = Object.fromEntries(HISTORY_COLUMNS.map((column, i) => [column, values[i]])) as Record<(typeof HISTORY_COLUMNS)[number], string | number | null>;
+  return Object.assign(new Referral(), {
+    id: Number(row.id),
+    eventId: row.event_id,
+    chatId: row.chat_id,
+    ref: row.ref,
+    source: row.source,
+    type: row.type,
+    receivedAt: time(row.received_at as number),
+    adId: row.ad_id,
+    adsContext: row.ads_context,
+    firstReplyAt: time(row.first_reply_at as number | null),
+    lastTouchReplyAt: time(row.last_touch_reply_at as number | null),
+    isFirstTouch: Boolean(row.is_first_touch),
+    isNewChat: Boolean(row.is_new_chat),
+  });
 }
 
 /**
@@ -70,11 +62,17 @@ async function readReferrals(manager: EntityManager, since: Map<string, number>)
  * and, as the batch's facts all come after their replies, their timelines, except the chat's first referral
  * (see StoredHistory.chats).
  */
-async function readHistory(manager: EntityManager, since: Map<string, number>): Promise<Map<string, Referral[]>> {
-  const referrals = new Map<string, Referral[]>([...since.keys()].map((id) => [id, []]));
-  if (since.size === 0) return referrals;
-  for (const row of await readReferrals(manager, since)) referrals.get(row.chatId)?.push(row);
-  return referrals;
+function storedHistory(connection: DataSource, bindings: Bindings, since: Map<string, number>): Read<Map<string, Referral[]>> {
+  const from = `FROM referral r JOIN (${bindings.valuesList(["text", "bigint"], [...since])}) AS v ON r.chat_id = v.column1
+     WHERE r.first_reply_at IS NULL OR r.first_reply_at >= v.column2`;
+  return {
+    sql: aggregatedRows(connection, HISTORY_COLUMNS.map((column) => `r.${column}`), from),
+    decode: (value) => {
+      const referrals = new Map<string, Referral[]>([...since.keys()].map((id) => [id, []]));
+      for (const referral of jsonRows(value).map(historyReferral)) referrals.get(referral.chatId)?.push(referral);
+      return referrals;
+    },
+  };
 }
 
 /** For each of these chats, the time of the batch's earliest referral or inbound message in it: readHistory's `since`. */
@@ -103,21 +101,27 @@ export const isLate = (chat: Chat | undefined, receivedAt: Date) => (chat?.lastI
 export async function loadHistory(manager: EntityManager, facts: ChatFacts[], chats: Map<string, Chat>): Promise<StoredHistory> {
   const late = facts.flatMap((fact) => (fact.referral && isLate(chats.get(fact.id), fact.referral.receivedAt) ? [fact.referral] : []));
   const needed = new Set([...facts.filter((fact) => fact.inboundAt).map((fact) => fact.id), ...late.map((referral) => referral.chatId)]);
-  const [referrals, replies] = await runStatements(manager, [() => readHistory(manager, earliestFacts(facts, needed)), () => storedReplies(manager, late)] as const);
+  // Most batches need neither read: then no statement goes to the database.
+  if (needed.size === 0) return { referrals: new Map(), replies: new Map(), chats };
+  const connection = manager.connection;
+  const [referrals, replies] = await readTogether(manager, (bindings) => [
+    storedHistory(connection, bindings, earliestFacts(facts, needed)),
+    storedReplies(connection, bindings, late),
+  ] as const);
   return { referrals, replies, chats };
 }
 
 /** For each late referral (isLate), by key: the first stored inbound message at or after it. */
-async function storedReplies(manager: EntityManager, lateReferrals: IncomingReferral[]): Promise<Map<string, number | null>> {
+function storedReplies(connection: DataSource, bindings: Bindings, lateReferrals: IncomingReferral[]): Read<Map<string, number | null>> {
   const late = [...new Map(lateReferrals.map((fact) => [referralKey(fact), fact])).values()];
-  if (late.length === 0) return new Map();
-  const values = typedValues(manager.connection, ["text", "bigint"], late.map((fact) => [fact.chatId, fact.receivedAt.getTime()]));
-  const replies: { reply: string | number | null }[] = await manager.query(
-    `SELECT (SELECT MIN(m.posted_at) FROM message m WHERE m.chat_id = v.column1 AND m.direction = 'inbound' AND m.posted_at >= v.column2) AS reply
-     FROM (${values.sql}) AS v`,
-    values.parameters,
-  );
-  return new Map(late.map((fact, i) => [referralKey(fact), replies[i].reply === null ? null : Number(replies[i].reply)]));
+  if (late.length === 0) return { sql: "SELECT NULL", decode: () => new Map() };
+  // Each row carries its index: an aggregate keeps no order of its own.
+  const values = bindings.valuesList(["integer", "text", "bigint"], late.map((fact, i) => [i, fact.chatId, fact.receivedAt.getTime()]));
+  const reply = "(SELECT MIN(m.posted_at) FROM message m WHERE m.chat_id = v.column2 AND m.direction = 'inbound' AND m.posted_at >= v.column3)";
+  return {
+    sql: aggregatedRows(connection, ["v.column1", reply], `FROM (${values}) AS v`),
+    decode: (value) => new Map(jsonRows(value).map(([i, at]) => [referralKey(late[Number(i)]), at == null ? null : Number(at)])),
+  };
 }
 
 const time = epochMillis.from as (at: number | null) => Date | null;
