@@ -1,6 +1,6 @@
 import { DataSource, EntityManager, EntityTarget, ObjectLiteral } from "typeorm";
 import { isPostgres } from "./data-source";
-import { runInOrder, SqlStatement, statement } from "./sql-script";
+import { runInOrder, SqlStatement, sqliteLiteral, statement } from "./sql-script";
 
 // Below SQLite's limit of 32,766 bound parameters per statement (PostgreSQL allows 65,535).
 const MAX_PARAMETERS = 30_000;
@@ -27,11 +27,13 @@ export const valuesList = (types: string[], rows: unknown[][], bind: (value: unk
   `VALUES ${rows.map((row) => `(${row.map((value, i) => `CAST(${bind(value)} AS ${types[i]})`).join(", ")})`).join(", ")}`;
 
 /**
- * Nulls, booleans and finite numbers written into the SQL rather than bound: binding is done value by value on the
- * main thread (by node-sqlite3 above all), which bulk writes keep busy, while the SQL text is parsed by the database.
- * Strings are always bound.
+ * Values written into the SQL rather than bound: binding is done value by value on the main thread (by node-sqlite3
+ * above all), which bulk writes keep busy, while the SQL text is parsed by the database. On SQLite every value
+ * (sqliteLiteral); on PostgreSQL nulls, booleans and finite numbers, strings being bound.
  */
-function literal(value: unknown): string | undefined {
+const literals = (connection: DataSource): ((value: unknown) => string | undefined) => (isPostgres(connection) ? postgresLiteral : sqliteLiteral);
+
+function postgresLiteral(value: unknown): string | undefined {
   if (value === null || value === undefined) return "NULL";
   if (typeof value === "boolean") return value ? "TRUE" : "FALSE";
   if (typeof value === "number" && Number.isFinite(value)) return String(value);
@@ -47,6 +49,7 @@ export function insertStatements<E extends ObjectLiteral>(connection: DataSource
   const metadata = connection.getMetadata(entity);
   const columns = metadata.columns.filter((column) => !column.isGenerated);
   const placeholder = parameterMarker(connection);
+  const literal = literals(connection);
   const names = columns.map((column) => column.databaseName).join(", ");
   const rowsPerStatement = Math.floor(MAX_PARAMETERS / columns.length);
   const statements: SqlStatement[] = [];

@@ -25,6 +25,8 @@ export const sqliteScript = (statements: SqlStatement[]): string => statements.m
  * outside quoted strings and identifiers; the SQL holds no comments.
  */
 export function inlineParameters(sql: string, parameters: unknown[]): string {
+  // SQL with its values written in already (insertStatements) holds no marker, unless inside a string.
+  if (parameters.length === 0 && !sql.includes("?")) return sql;
   let out = "";
   let next = 0;
   let quote: string | null = null;

@@ -17,6 +17,9 @@ test("markers are replaced in order, and a ? inside quotes is left alone", () =>
 test("markers and parameters must match in number", () => {
   expect(() => inlineParameters("SELECT ?, ?", [1])).toThrow("more markers");
   expect(() => inlineParameters("SELECT ?", [1, 2])).toThrow("1 markers for 2 parameters");
+  // SQL with its values written in passes as it is, a ? inside its quotes included; a bare one is still refused.
+  expect(inlineParameters("SELECT 'why?', 1", [])).toBe("SELECT 'why?', 1");
+  expect(() => inlineParameters("SELECT 'why?', ?", [])).toThrow("more markers");
 });
 
 test("values without a literal are refused", () => {
