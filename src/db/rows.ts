@@ -15,8 +15,8 @@ export class Bindings {
 
   bind = (value: unknown): string => parameterMarker(this.connection)(this.values.push(value));
 
-  /** A VALUES list of these rows, each column cast to its type in `types` (see typedValues). */
-  valuesList = (types: string[], rows: unknown[][]): string => valuesList(types, rows, this.bind);
+  /** A VALUES list of these rows, each column cast to its type in `types`, as bulk-insert.ts typedValues writes it. */
+  typedValues = (types: string[], rows: unknown[][]): string => valuesList(types, rows, this.bind);
 
   /** `column IN (…)` over these values; FALSE for none, which `IN ()` cannot say on PostgreSQL. */
   in = (column: string, values: Iterable<unknown>): string => {

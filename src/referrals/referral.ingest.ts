@@ -63,7 +63,7 @@ function historyReferral(values: unknown[]): Referral {
  * (see StoredHistory.chats).
  */
 function storedHistory(connection: DataSource, bindings: Bindings, since: Map<string, number>): Read<Map<string, Referral[]>> {
-  const from = `FROM referral r JOIN (${bindings.valuesList(["text", "bigint"], [...since])}) AS v ON r.chat_id = v.column1
+  const from = `FROM referral r JOIN (${bindings.typedValues(["text", "bigint"], [...since])}) AS v ON r.chat_id = v.column1
      WHERE r.first_reply_at IS NULL OR r.first_reply_at >= v.column2`;
   return {
     sql: aggregatedRows(connection, HISTORY_COLUMNS.map((column) => `r.${column}`), from),
@@ -116,7 +116,7 @@ function storedReplies(connection: DataSource, bindings: Bindings, lateReferrals
   const late = [...new Map(lateReferrals.map((fact) => [referralKey(fact), fact])).values()];
   if (late.length === 0) return { sql: "SELECT NULL", decode: () => new Map() };
   // Each row carries its index: an aggregate keeps no order of its own.
-  const values = bindings.valuesList(["integer", "text", "bigint"], late.map((fact, i) => [i, fact.chatId, fact.receivedAt.getTime()]));
+  const values = bindings.typedValues(["integer", "text", "bigint"], late.map((fact, i) => [i, fact.chatId, fact.receivedAt.getTime()]));
   const reply = "(SELECT MIN(m.posted_at) FROM message m WHERE m.chat_id = v.column2 AND m.direction = 'inbound' AND m.posted_at >= v.column3)";
   return {
     sql: aggregatedRows(connection, ["v.column1", reply], `FROM (${values}) AS v`),
