@@ -1,4 +1,4 @@
-import { DataSource, EntityManager, EntityTarget, ObjectLiteral } from "typeorm";
+import { DataSource, EntityManager, EntityTarget, ObjectLiteral, ValueTransformer } from "typeorm";
 import { isPostgres } from "./data-source";
 import { runInOrder, SqlStatement, sqliteLiteral, statement } from "./sql-script";
 
@@ -48,6 +48,7 @@ function postgresLiteral(value: unknown): string | undefined {
 export function insertStatements<E extends ObjectLiteral>(connection: DataSource, entity: EntityTarget<E>, rows: E[], suffix = ""): SqlStatement[] {
   const metadata = connection.getMetadata(entity);
   const columns = metadata.columns.filter((column) => !column.isGenerated);
+  const readers = columns.map(columnValue);
   const placeholder = parameterMarker(connection);
   const literal = literals(connection);
   const names = columns.map((column) => column.databaseName).join(", ");
@@ -56,8 +57,8 @@ export function insertStatements<E extends ObjectLiteral>(connection: DataSource
   for (let start = 0; start < rows.length; start += rowsPerStatement) {
     const parameters: unknown[] = [];
     const tuples = rows.slice(start, start + rowsPerStatement).map((row) => {
-      const values = columns.map((column) => {
-        const value = column.getEntityValue(row, true);
+      const values = readers.map((read) => {
+        const value = read(row);
         return literal(value) ?? placeholder(parameters.push(value));
       });
       return `(${values.join(", ")})`;
@@ -66,6 +67,20 @@ export function insertStatements<E extends ObjectLiteral>(connection: DataSource
   }
   return statements;
 }
+
+/**
+ * How to read a column's value as written, through its transformer. TypeORM's getEntityValue first walks embedded and
+ * relation columns, a cost the hundreds of values of one batch feel; a plain column is read directly.
+ */
+function columnValue(column: ReturnType<DataSource["getMetadata"]>["columns"][number]): (row: ObjectLiteral) => unknown {
+  if (column.embeddedMetadata || column.relationMetadata || column.referencedColumn) return (row) => column.getEntityValue(row, true);
+  const { propertyName, transformer } = column;
+  return transformer ? (row) => written(transformer, row[propertyName]) : (row) => row[propertyName];
+}
+
+/** A value through its column's transformers, in order, as TypeORM applies them. */
+const written = (transformer: ValueTransformer | ValueTransformer[], value: unknown): unknown =>
+  Array.isArray(transformer) ? transformer.reduce((result, next) => next.to(result), value) : transformer.to(value);
 
 export const bulkInsert = <E extends ObjectLiteral>(manager: EntityManager, entity: EntityTarget<E>, rows: E[], suffix = ""): Promise<void> =>
   runInOrder(manager, insertStatements(manager.connection, entity, rows, suffix));
