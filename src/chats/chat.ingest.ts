@@ -10,8 +10,8 @@ import { Message } from "./message.entity";
 
 // Chats' part of ingesting a batch of webhooks: the chat and message rows its facts fold into.
 
-export const storedChats = (connection: DataSource, bindings: Bindings, ids: string[]) => rowsById(connection, bindings, Chat, ids);
-export const storedMessages = (connection: DataSource, bindings: Bindings, ids: string[]) => rowsById(connection, bindings, Message, ids);
+export const storedChats = (bindings: Bindings, ids: string[]) => rowsById(bindings, Chat, ids);
+export const storedMessages = (bindings: Bindings, ids: string[]) => rowsById(bindings, Message, ids);
 
 export interface ChatPlan {
   /** The touched chats as the batch leaves them, each written whole. */

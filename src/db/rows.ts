@@ -10,10 +10,13 @@ import { isPostgres, StoreDataSource } from "./data-source";
 /** The parameters of one statement, each given its marker ($n on PostgreSQL, ? on SQLite) as it is bound. */
 export class Bindings {
   readonly values: unknown[] = [];
+  private readonly marker: (n: number) => string;
 
-  constructor(private readonly connection: DataSource) {}
+  constructor(readonly connection: DataSource) {
+    this.marker = parameterMarker(connection);
+  }
 
-  bind = (value: unknown): string => parameterMarker(this.connection)(this.values.push(value));
+  bind = (value: unknown): string => this.marker(this.values.push(value));
 
   /** A VALUES list of these rows, each column cast to its type in `types`, as bulk-insert.ts typedValues writes it. */
   typedValues = (types: string[], rows: unknown[][]): string => valuesList(types, rows, this.bind);
@@ -73,9 +76,9 @@ export function entityRows<E extends ObjectLiteral>(connection: DataSource, enti
 }
 
 /** The rows with these ids, by id. With no ids it reads nothing: not even the table's columns. */
-export function rowsById<E extends ObjectLiteral & { id: string }>(connection: DataSource, bindings: Bindings, entity: EntityTarget<E>, ids: string[]): Read<Map<string, E>> {
+export function rowsById<E extends ObjectLiteral & { id: string }>(bindings: Bindings, entity: EntityTarget<E>, ids: string[]): Read<Map<string, E>> {
   if (ids.length === 0) return { sql: "SELECT NULL", decode: () => new Map() };
-  const read = entityRows(connection, entity, bindings.in("id", ids));
+  const read = entityRows(bindings.connection, entity, bindings.in("id", ids));
   return { sql: read.sql, decode: (value) => new Map(read.decode(value).map((row) => [row.id, row])) };
 }
 

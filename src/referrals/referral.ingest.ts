@@ -62,11 +62,11 @@ function historyReferral(values: unknown[]): Referral {
  * and, as the batch's facts all come after their replies, their timelines, except the chat's first referral
  * (see StoredHistory.chats).
  */
-function storedHistory(connection: DataSource, bindings: Bindings, since: Map<string, number>): Read<Map<string, Referral[]>> {
+function storedHistory(bindings: Bindings, since: Map<string, number>): Read<Map<string, Referral[]>> {
   const from = `FROM referral r JOIN (${bindings.typedValues(["text", "bigint"], [...since])}) AS v ON r.chat_id = v.column1
      WHERE r.first_reply_at IS NULL OR r.first_reply_at >= v.column2`;
   return {
-    sql: aggregatedRows(connection, HISTORY_COLUMNS.map((column) => `r.${column}`), from),
+    sql: aggregatedRows(bindings.connection, HISTORY_COLUMNS.map((column) => `r.${column}`), from),
     decode: (value) => {
       const referrals = new Map<string, Referral[]>([...since.keys()].map((id) => [id, []]));
       for (const referral of jsonRows(value).map(historyReferral)) referrals.get(referral.chatId)?.push(referral);
@@ -103,23 +103,22 @@ export async function loadHistory(manager: EntityManager, facts: ChatFacts[], ch
   const needed = new Set([...facts.filter((fact) => fact.inboundAt).map((fact) => fact.id), ...late.map((referral) => referral.chatId)]);
   // Most batches need neither read: then no statement goes to the database.
   if (needed.size === 0) return { referrals: new Map(), replies: new Map(), chats };
-  const connection = manager.connection;
   const [referrals, replies] = await readTogether(manager, (bindings) => [
-    storedHistory(connection, bindings, earliestFacts(facts, needed)),
-    storedReplies(connection, bindings, late),
+    storedHistory(bindings, earliestFacts(facts, needed)),
+    storedReplies(bindings, late),
   ] as const);
   return { referrals, replies, chats };
 }
 
 /** For each late referral (isLate), by key: the first stored inbound message at or after it. */
-function storedReplies(connection: DataSource, bindings: Bindings, lateReferrals: IncomingReferral[]): Read<Map<string, number | null>> {
+function storedReplies(bindings: Bindings, lateReferrals: IncomingReferral[]): Read<Map<string, number | null>> {
   const late = [...new Map(lateReferrals.map((fact) => [referralKey(fact), fact])).values()];
   if (late.length === 0) return { sql: "SELECT NULL", decode: () => new Map() };
   // Each row carries its index: an aggregate keeps no order of its own.
   const values = bindings.typedValues(["integer", "text", "bigint"], late.map((fact, i) => [i, fact.chatId, fact.receivedAt.getTime()]));
   const reply = "(SELECT MIN(m.posted_at) FROM message m WHERE m.chat_id = v.column2 AND m.direction = 'inbound' AND m.posted_at >= v.column3)";
   return {
-    sql: aggregatedRows(connection, ["v.column1", reply], `FROM (${values}) AS v`),
+    sql: aggregatedRows(bindings.connection, ["v.column1", reply], `FROM (${values}) AS v`),
     decode: (value) => new Map(jsonRows(value).map(([i, at]) => [referralKey(late[Number(i)]), at == null ? null : Number(at)])),
   };
 }

@@ -59,9 +59,9 @@ export async function loadBatch(manager: EntityManager, batch: Delivery[], inter
     databaseVersion(connection),
     transactionStamp(connection),
     enabledRules(connection),
-    eventStatuses(connection, bindings, batch.map((d) => d.envelope.id)),
-    storedChats(connection, bindings, facts.map((fact) => fact.id)),
-    storedMessages(connection, bindings, interpretations.flatMap((i) => (i.message ? [i.message.id] : []))),
+    eventStatuses(bindings, batch.map((d) => d.envelope.id)),
+    storedChats(bindings, facts.map((fact) => fact.id)),
+    storedMessages(bindings, interpretations.flatMap((i) => (i.message ? [i.message.id] : []))),
   ] as const);
   const history = await loadHistory(manager, facts, chats);
   return { events, chats, messages, history, rules, revision, readAt };

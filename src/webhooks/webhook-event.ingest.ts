@@ -35,8 +35,8 @@ export interface InboxPlan {
 }
 
 /** The statuses of the stored events among these ids. */
-export const eventStatuses = (connection: DataSource, bindings: Bindings, ids: string[]): Read<Map<string, WebhookEventStatus>> => ({
-  sql: aggregatedRows(connection, ["id", "status"], `FROM webhook_event WHERE ${bindings.in("id", ids)}`),
+export const eventStatuses = (bindings: Bindings, ids: string[]): Read<Map<string, WebhookEventStatus>> => ({
+  sql: aggregatedRows(bindings.connection, ["id", "status"], `FROM webhook_event WHERE ${bindings.in("id", ids)}`),
   decode: (value) => new Map(jsonRows(value) as [string, WebhookEventStatus][]),
 });
 
