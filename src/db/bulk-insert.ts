@@ -2,7 +2,8 @@ import { DataSource, EntityManager, EntityTarget, ObjectLiteral, ValueTransforme
 import { isPostgres } from "./data-source";
 import { runInOrder, SqlStatement, sqliteLiteral, statement } from "./sql-script";
 
-// Below SQLite's limit of 32,766 bound parameters per statement (PostgreSQL allows 65,535).
+// Below SQLite's limit of 32,766 bound parameters per statement (PostgreSQL allows 65,535). On SQLite, where
+// insertStatements binds none, it still bounds the length of one statement.
 const MAX_PARAMETERS = 30_000;
 
 /** The n-th (from 1) bound parameter in raw SQL: $n on PostgreSQL, ? on SQLite. */

@@ -116,11 +116,13 @@ async function readThenWrite<T>(db: DataSource, work: (manager: EntityManager) =
   const connection: sqlite3.Database = await runner.connect();
   try {
     const { readAt, statements, result } = await work(runner.manager);
-    await exec(connection, sqliteScript([statement("BEGIN IMMEDIATE"), ...unchangedSince(readAt), ...statements, statement("COMMIT")]));
-    return result;
-  } catch (error) {
-    await exec(connection, "ROLLBACK").catch(() => undefined);
-    if (!String((error as Error).message).includes(UNCHANGED_SINCE_READ)) throw error;
+    try {
+      await exec(connection, sqliteScript([statement("BEGIN IMMEDIATE"), ...unchangedSince(readAt), ...statements, statement("COMMIT")]));
+      return result;
+    } catch (error) {
+      await exec(connection, "ROLLBACK").catch(() => undefined);
+      if (!String((error as Error).message).includes(UNCHANGED_SINCE_READ)) throw error;
+    }
   } finally {
     await runner.release();
   }
